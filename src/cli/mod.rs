@@ -1,0 +1,198 @@
+//! The command line: clap commands, logging set-up, and the mapping of every
+//! outcome to an exit code from [`crate::exit`].
+//!
+//! Behaviour follows ripgrep and nextest: `-v`/`-q` are global and stack,
+//! `RUST_LOG` overrides them through `tracing`, `--color` applies to every
+//! command, and results go to stdout while diagnostics go to stderr.
+
+mod validate;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use tracing_subscriber::EnvFilter;
+
+use crate::exit::Exit;
+
+/// When to use colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// Colour when the output is a terminal and NO_COLOR is unset.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream that is (or is not) a terminal.
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+/// Global options shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// More output: -v info, -vv debug, -vvv trace (RUST_LOG overrides).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Less output: -q hides warnings and summaries, -qq hides errors' details.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "verbose")]
+    pub quiet: u8,
+    /// When to use colours.
+    #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// Tests Android apps for behaviour that infringes users' rights: runs YAML
+/// scenarios (consent refusal, permission denial, logout, account deletion)
+/// on emulators through adb, gathers evidence, and judges each app per
+/// violation category.
+#[derive(Debug, Parser)]
+#[command(
+    name = "consentry",
+    version,
+    propagate_version = true,
+    after_help = "Exit codes: 0 pass, 1 violation (match: no match), 2 usage or input error, 3 inconclusive.\nDocs: docs/ in the repository; scenario format: docs/scenario-format.md."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Arguments of a command whose capability has not landed yet: accepted
+/// as given, so that the command can say so instead of a usage error.
+#[derive(Debug, Clone, Args)]
+pub struct Pending {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check scenario files and directories without running them.
+    Validate(validate::ValidateArgs),
+    /// Run scenarios against apps on a device (not yet available: lands with the scenario engine).
+    Run(Pending),
+    /// Run a suite over an app list on a pool of devices (not yet available: lands with batch runs).
+    Batch(Pending),
+    /// Re-judge a saved run directory without a device (not yet available: lands with the detectors).
+    Analyze(Pending),
+    /// List devices with their state, model, SDK level and usability (not yet available: lands with the device layer).
+    Devices(Pending),
+    /// Serve simulated Android devices over the adbd protocol (not yet available: lands with the simulator).
+    Sim(Pending),
+    /// Write or merge reports (JSON, JUnit, HTML, Markdown) (not yet available: lands with reports).
+    Report(Pending),
+    /// Parse captured Android output (logcat, dumpsys, uiautomator) into JSON (not yet available: lands with the parsers).
+    Parse(Pending),
+    /// Find a template image in a screenshot (not yet available: lands with screenshot checks).
+    Match(Pending),
+    /// Print the JSON Schema of scenario files.
+    Schema,
+    /// Print shell completions, e.g. `consentry completions bash > /etc/bash_completion.d/consentry`.
+    Completions {
+        /// The shell to generate completions for.
+        shell: clap_complete::Shell,
+    },
+}
+
+impl Command {
+    fn pending_reason(&self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            Command::Run(_) => ("run", "the scenario engine"),
+            Command::Batch(_) => ("batch", "batch runs over device pools"),
+            Command::Analyze(_) => ("analyze", "the detectors and verdicts"),
+            Command::Devices(_) => ("devices", "the device layer"),
+            Command::Sim(_) => ("sim", "the simulated device"),
+            Command::Report(_) => ("report", "reports"),
+            Command::Parse(_) => ("parse", "the Android output parsers"),
+            Command::Match(_) => ("match", "screenshot checks"),
+            _ => return None,
+        })
+    }
+}
+
+fn init_logging(global: &GlobalArgs) {
+    let level = match (global.verbose, global.quiet) {
+        (0, 0) => "warn",
+        (1, _) => "info",
+        (2, _) => "debug",
+        (v, _) if v >= 3 => "trace",
+        (_, 1) => "error",
+        _ => "off",
+    };
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("consentry={level}")));
+    let ansi = global.color.enabled(std::io::stderr().is_terminal());
+    // A second initialisation (tests calling `run` twice) is harmless.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs a parsed command line and returns its exit code.
+pub fn run(cli: Cli) -> Exit {
+    init_logging(&cli.global);
+    if let Some((name, lands_with)) = cli.command.pending_reason() {
+        eprintln!("consentry {name}: not yet available (it lands with {lands_with})");
+        return Exit::Usage;
+    }
+    match cli.command {
+        Command::Validate(args) => validate::run(&args, &cli.global),
+        Command::Schema => {
+            print!("{}", crate::scenario::schema_json());
+            Exit::Success
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "consentry",
+                &mut std::io::stdout(),
+            );
+            Exit::Success
+        }
+        _ => Exit::Usage,
+    }
+}
+
+/// The entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Exit::Success.into()
+                }
+                _ => Exit::Usage.into(),
+            };
+        }
+    };
+    run(cli).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,13 @@
+//! consentry: tests Android apps on emulators for behaviour that infringes
+//! users' rights, and judges each app per violation category with evidence.
+//!
+//! The pipeline (see `docs/architecture.md`): scenarios are loaded and
+//! validated (`scenario`), run on a device by the engine, recorded as an
+//! evidence timeline, judged by pure detectors into per-category verdicts,
+//! and reported. This crate holds every stage; `src/main.rs` only calls
+//! [`cli::main`].
+
+pub mod category;
+pub mod cli;
+pub mod exit;
+pub mod scenario;
