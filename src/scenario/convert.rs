@@ -55,9 +55,14 @@ impl<'n> Spot<'n> {
         }
     }
 
-    /// The value under `key`, or this node marked missing.
+    /// The value under `key`, or this node marked missing. On a scalar (a
+    /// command's short form, such as `tapOn: "OK"` for `tapOn: {text: OK}`)
+    /// the scalar is the value itself, and the key path stays as written.
     fn field(&self, key: &str) -> Spot<'n> {
         let seg = PathSegment::Key(key.to_string());
+        if self.node.as_map().is_none() && self.node.as_seq().is_none() && !self.missing {
+            return self.clone();
+        }
         match self.node.entry(key) {
             Some((_, value)) if !self.missing => Spot {
                 node: value,
@@ -557,7 +562,11 @@ impl<'a> Converter<'a> {
                 return None;
             }
             Some(Err(e)) => {
-                let base = payload_spot.unwrap_or_else(|| name_spot.clone());
+                let base = payload_spot.unwrap_or_else(|| Spot {
+                    node: spot.node,
+                    key: format!("{}.{name}", spot.key),
+                    missing: false,
+                });
                 self.serde_error(&base, &e);
                 return None;
             }
@@ -718,11 +727,7 @@ impl<'a> Converter<'a> {
                     self.error(&p.field("key"), "missing required key `key`");
                     return None;
                 };
-                let spot = if p.node.as_map().is_some() {
-                    p.field("key")
-                } else {
-                    p.clone()
-                };
+                let spot = p.field("key");
                 match Key::parse(key) {
                     Ok(k) => (Command::PressKey { key: k }, common!(x)),
                     Err(e) => {
@@ -846,11 +851,7 @@ impl<'a> Converter<'a> {
                 (Command::WaitForAnimationToEnd { timeout }, common!(x))
             }
             RawCommand::TakeScreenshot(Flex(x)) => {
-                let spot = if p.node.as_map().is_some() {
-                    p.field("path")
-                } else {
-                    p.clone()
-                };
+                let spot = p.field("path");
                 let Some(path) = &x.path else {
                     self.error(&spot, "missing required key `path`");
                     return None;
@@ -954,11 +955,7 @@ impl<'a> Converter<'a> {
                 )
             }
             RawCommand::OpenLink(Flex(x)) => {
-                let spot = if p.node.as_map().is_some() {
-                    p.field("link")
-                } else {
-                    p.clone()
-                };
+                let spot = p.field("link");
                 let Some(link) = x.link.as_deref().filter(|l| !l.trim().is_empty()) else {
                     self.error(&spot, "missing or empty `link`").expected = Some("a URL".into());
                     return None;
@@ -973,11 +970,7 @@ impl<'a> Converter<'a> {
                 )
             }
             RawCommand::Mark(Flex(x)) => {
-                let spot = if p.node.as_map().is_some() {
-                    p.field("name")
-                } else {
-                    p.clone()
-                };
+                let spot = p.field("name");
                 let Some(name) = &x.name else {
                     self.error(&spot, "missing required key `name`");
                     return None;
@@ -1010,11 +1003,7 @@ impl<'a> Converter<'a> {
                 (Command::Mark { name: name.clone() }, common!(x))
             }
             RawCommand::Idle(Flex(x)) => {
-                let spot = if p.node.as_map().is_some() {
-                    p.field("duration")
-                } else {
-                    p.clone()
-                };
+                let spot = p.field("duration");
                 let Some(d) = &x.duration else {
                     self.error(&spot, "missing required key `duration`");
                     return None;
@@ -1168,11 +1157,7 @@ impl<'a> Converter<'a> {
     ) -> Option<FlowSource> {
         match (file, commands) {
             (Some(f), None) => {
-                let spot = if p.node.as_map().is_some() {
-                    p.field("file")
-                } else {
-                    p.clone()
-                };
+                let spot = p.field("file");
                 let path = self.referenced_file(&spot, f, "flow file")?;
                 Some(FlowSource::File {
                     written: f.clone(),

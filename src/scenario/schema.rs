@@ -14,7 +14,6 @@ pub fn schema_json() -> String {
     let commands = generator.subschema_for::<RawCommands>();
     let mut root = serde_json::json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": "https://consentry.dev/schemas/scenario.schema.json",
         "title": "consentry scenario",
         "description": "A consentry scenario file: a header document (appId, name, tags, env, checks, setup, onDialog), then `---`, then a list of commands. Each YAML document is checked against this schema.",
         "anyOf": [header, commands],

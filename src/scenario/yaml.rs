@@ -156,7 +156,7 @@ impl Builder<'_> {
                 if let Some(k) = key.take() {
                     entries.push((k, node));
                 } else {
-                    if pos.is_none() {
+                    if entries.is_empty() && pos.is_none_or(|p| node.pos.byte < p.byte) {
                         *pos = Some(node.pos);
                     }
                     *key = Some(node);
@@ -252,9 +252,9 @@ impl MarkedEventReceiver for Builder<'_> {
                     return;
                 }
                 let is_seq = matches!(ev, Event::SequenceStart(..));
-                // Block collections report their start after the first key; the
-                // first child's position is used instead when it arrives.
-                let start = if is_seq { Some(pos) } else { None };
+                // A block mapping reports its start after the first key; the
+                // first key's position is used when it comes earlier.
+                let start = Some(pos);
                 self.stack.push(if is_seq {
                     Frame::Seq {
                         pos: start,

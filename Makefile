@@ -1,0 +1,42 @@
+# consentry — see README.md. On a fresh machine: `make demo`, then `make test`.
+CARGO ?= cargo
+BIN := target/release/consentry
+
+.PHONY: setup build demo test lint fmt bench schema clean
+
+## setup: install adb, fonts and Rust components (idempotent)
+setup:
+	./scripts/setup.sh
+
+build:
+	$(CARGO) build --release --locked
+
+## demo: install what is needed and run the main job. Until the simulated
+## device lands, the main job is validating the example scenarios.
+demo: setup build
+	./$(BIN) validate scenarios/
+	./$(BIN) --help
+
+## test: format check, clippy with warnings as errors, every test
+test: setup lint
+	$(CARGO) test --locked --all-targets
+	$(CARGO) test --locked --doc
+
+## lint: rustfmt and clippy
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt
+
+## bench: criterion benchmarks
+bench:
+	$(CARGO) bench --locked
+
+## schema: regenerate schemas/scenario.schema.json after changing src/scenario/raw.rs
+schema:
+	$(CARGO) run --quiet --locked -- schema > schemas/scenario.schema.json
+
+clean:
+	$(CARGO) clean
