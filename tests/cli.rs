@@ -1,0 +1,115 @@
+//! The command line: help lists every command, commands whose capability
+//! has not landed say so and exit 2, completions and the schema print, and
+//! `validate` summarises valid input on one line.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn consentry() -> Command {
+    Command::cargo_bin("consentry").expect("binary built")
+}
+
+const COMMANDS: &[&str] = &[
+    "validate", "run", "batch", "analyze", "devices", "sim", "report", "parse", "match",
+];
+
+#[test]
+fn help_lists_every_command() {
+    let out = consentry().arg("--help").assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for c in COMMANDS.iter().chain(&["schema", "completions"]) {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{c} "))),
+            "--help does not list `{c}`:\n{text}"
+        );
+    }
+    for flag in ["--verbose", "--quiet", "--color"] {
+        assert!(text.contains(flag), "--help lacks {flag}");
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    for c in COMMANDS {
+        consentry()
+            .args([c, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage: consentry"));
+    }
+}
+
+#[test]
+fn pending_commands_say_so_and_exit_2() {
+    for c in COMMANDS.iter().filter(|c| **c != "validate") {
+        consentry()
+            .args([c, "--some-flag", "x"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("not yet available"));
+        consentry()
+            .args([c, "--help"])
+            .assert()
+            .stdout(predicate::str::contains("not yet available"));
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    consentry().arg("frobnicate").assert().code(2);
+    consentry().arg("validate").assert().code(2);
+    consentry()
+        .args(["validate", "-e", "NOEQUALS", "scenarios"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn validate_directory_prints_one_summary_line() {
+    let out = consentry()
+        .args(["validate", "scenarios/"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("ok: 5 scenario files valid"), "{stdout}");
+    consentry()
+        .args(["-q", "validate", "scenarios/"])
+        .assert()
+        .success()
+        .stdout("");
+}
+
+#[test]
+fn completions_and_schema_print() {
+    consentry()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("_consentry()").and(predicate::str::contains("validate")));
+    consentry()
+        .arg("schema")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"$schema\""));
+}
+
+#[test]
+fn color_always_colours_diagnostics_and_never_does_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(&path, "appId: com.example.app\n---\n- tapOnn: x\n").expect("write");
+    consentry()
+        .args(["--color", "always", "validate"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("\u{1b}["));
+    consentry()
+        .args(["--color", "never", "validate"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("\u{1b}[").not());
+}
