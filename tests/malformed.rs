@@ -763,3 +763,41 @@ fn undefined_variable_is_a_warning_not_an_error() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["warnings"], 0);
 }
+
+#[test]
+fn every_bad_header_key_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = "nmae: x\ntags: nightly\nchecks: [nope]\n---\n- back\n";
+    let path = write_files(dir.path(), &[("header.yaml", src)]);
+    let out = consentry()
+        .args(["validate", "--format", "json"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let keys: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|d| d["key"].as_str().expect("key"))
+        .collect();
+    assert_eq!(keys, vec!["nmae", "appId", "tags", "checks[0]"]);
+}
+
+case!(
+    empty_when_condition,
+    "appId: com.example.app\n---\n- runFlow:\n    when: {}\n    commands: [back]\n",
+    4,
+    11,
+    "steps[0].runFlow.when",
+    "the condition is empty"
+);
+case!(
+    platform_outside_when,
+    "appId: com.example.app\n---\n- repeat:\n    times: 2\n    while: {visible: x, platform: android}\n    commands: [back]\n",
+    5,
+    25,
+    "steps[0].repeat.while.platform",
+    "only valid in `runFlow.when`"
+);

@@ -154,20 +154,25 @@ pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Validate(args) => validate::run(&args, &cli.global),
         Command::Schema => {
-            print!("{}", crate::scenario::schema_json());
+            print_stdout(&crate::scenario::schema_json());
             Exit::Success
         }
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "consentry",
-                &mut std::io::stdout(),
-            );
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "consentry", &mut buf);
+            print_stdout(&String::from_utf8_lossy(&buf));
             Exit::Success
         }
         _ => Exit::Usage,
     }
+}
+
+/// Writes to stdout, ignoring a closed pipe (`consentry schema | head`)
+/// instead of panicking as `print!` does.
+pub(crate) fn print_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// The entry point of the binary.

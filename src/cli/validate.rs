@@ -89,16 +89,17 @@ pub(crate) fn run(args: &ValidateArgs, global: &GlobalArgs) -> Exit {
         return Exit::Usage;
     }
     if args.format == Format::Human && global.quiet == 0 {
-        println!(
-            "ok: {files} scenario file{} valid, {} steps{}",
+        let steps = step_count(&report);
+        super::print_stdout(&format!(
+            "ok: {files} scenario file{} valid, {steps} step{}{}\n",
             plural(files),
-            step_count(&report),
+            plural(steps),
             if warnings > 0 {
                 format!(", {warnings} warning{}", plural(warnings))
             } else {
                 String::new()
             }
-        );
+        ));
     }
     Exit::Success
 }
@@ -158,7 +159,7 @@ fn print_json(report: &LoadReport) {
         diagnostics: &report.diagnostics,
     };
     match serde_json::to_string_pretty(&out) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => super::print_stdout(&format!("{s}\n")),
         Err(e) => eprintln!("error: cannot write JSON: {e}"),
     }
 }

@@ -443,7 +443,7 @@ impl<'a> Converter<'a> {
         &mut self,
         spot: &Spot<'_>,
         raw: &RawCondition,
-        need_one: bool,
+        allow_platform: bool,
     ) -> Option<Condition> {
         let visible = flex_value(raw.visible.as_ref())
             .and_then(|s| self.selector(&spot.field("visible"), s, false));
@@ -451,7 +451,13 @@ impl<'a> Converter<'a> {
             .and_then(|s| self.selector(&spot.field("notVisible"), s, false));
         let mut ok = visible.is_some() == raw.visible.is_some()
             && not_visible.is_some() == raw.not_visible.is_some();
-        if let Some(p) = &raw.platform {
+        if let (Some(_), false) = (&raw.platform, allow_platform) {
+            self.error(
+                &spot.key_node("platform"),
+                "`platform` is only valid in `runFlow.when`",
+            );
+            ok = false;
+        } else if let Some(p) = &raw.platform {
             if !["android", "ios", "web"].contains(&p.to_ascii_lowercase().as_str()) {
                 let help = did_you_mean(p, ["android", "ios", "web"]);
                 let d = self.error(&spot.field("platform"), format!("unknown platform `{p}`"));
@@ -459,9 +465,12 @@ impl<'a> Converter<'a> {
                 ok = false;
             }
         }
-        if need_one && raw.visible.is_none() && raw.not_visible.is_none() {
-            self.error(spot, "the condition is empty").expected =
-                Some("`visible` or `notVisible`".into());
+        if raw.visible.is_none() && raw.not_visible.is_none() && raw.platform.is_none() {
+            self.error(spot, "the condition is empty").expected = Some(if allow_platform {
+                "`visible`, `notVisible` or `platform`".into()
+            } else {
+                "`visible` or `notVisible`".into()
+            });
             ok = false;
         }
         ok.then(|| Condition {
@@ -827,7 +836,7 @@ impl<'a> Converter<'a> {
                     not_visible: x.not_visible.clone(),
                     platform: None,
                 };
-                let condition = self.condition(p, &cond, true);
+                let condition = self.condition(p, &cond, false);
                 let timeout = if let Some(t) = &x.timeout {
                     self.duration(&p.field("timeout"), t, true)
                 } else {
@@ -882,7 +891,7 @@ impl<'a> Converter<'a> {
                 }
                 let when = match &x.when {
                     Some(w) => {
-                        let c = self.condition(&p.field("when"), w, false);
+                        let c = self.condition(&p.field("when"), w, true);
                         ok &= c.is_some();
                         c
                     }
@@ -915,7 +924,7 @@ impl<'a> Converter<'a> {
                     None => None,
                 };
                 let while_ = match &x.while_ {
-                    Some(w) => Some(self.condition(&p.field("while"), w, true)?),
+                    Some(w) => Some(self.condition(&p.field("while"), w, false)?),
                     None => None,
                 };
                 if x.times.is_none() && x.while_.is_none() {
@@ -1253,13 +1262,23 @@ impl<'a> Converter<'a> {
                 .help = Some("a scenario starts with a header such as `appId: com.example`, then `---`, then the commands".into());
             return None;
         }
-        let raw: RawHeader = match serde_path_to_error::deserialize(spot.node.to_value()) {
-            Ok(r) => r,
-            Err(e) => {
-                self.serde_error(spot, &e);
-                return None;
+        // Each key is deserialised on its own, so that every bad key in the
+        // header is reported, not only the first.
+        let mut raw = RawHeader::default();
+        let mut keys_ok = true;
+        for (k, v) in spot.node.as_map().unwrap_or_default() {
+            let mut single = serde_yaml::Mapping::new();
+            single.insert(k.to_value(), v.to_value());
+            match serde_path_to_error::deserialize::<_, RawHeader>(serde_yaml::Value::Mapping(
+                single,
+            )) {
+                Ok(part) => raw.merge(part),
+                Err(e) => {
+                    self.serde_error(spot, &e);
+                    keys_ok = false;
+                }
             }
-        };
+        }
         // Variables first, so later fields can use them.
         let mut env = BTreeMap::new();
         for (k, v) in raw.env.iter().flatten() {
@@ -1281,6 +1300,7 @@ impl<'a> Converter<'a> {
         // runFlow env keys anywhere in the file count as declared.
         collect_declared(spot.node, &mut self.declared);
         let app_id = match raw.app_id.as_deref() {
+            None if spot.node.entry("appId").is_some() => None,
             None => {
                 self.error(&spot.field("appId"), "missing required key `appId`")
                     .expected = Some(
@@ -1346,6 +1366,9 @@ impl<'a> Converter<'a> {
                 .permissions
                 .unwrap_or(super::raw::PermissionSetup::Default),
         });
+        if !keys_ok {
+            return None;
+        }
         Some(Header {
             app_id: app_id?,
             name: raw.name.clone().unwrap_or_else(|| stem.to_string()),

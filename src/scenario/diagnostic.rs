@@ -177,6 +177,7 @@ fn token_width(rest: &str) -> usize {
     let mut chars = rest.char_indices();
     match chars.next() {
         None => 0,
+        Some((_, c)) if c.is_whitespace() => c.len_utf8(),
         Some((_, q @ ('"' | '\''))) => chars
             .find(|(_, c)| *c == q)
             .map_or(rest.len(), |(i, c)| i + c.len_utf8()),

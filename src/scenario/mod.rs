@@ -81,7 +81,22 @@ impl Loader {
         }
     }
 
-    pub fn finish(self) -> LoadReport {
+    /// The report, with each file's diagnostics in source order.
+    pub fn finish(mut self) -> LoadReport {
+        let order: BTreeMap<PathBuf, usize> = self
+            .report
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.clone(), i))
+            .collect();
+        self.report.diagnostics.sort_by_key(|d| {
+            (
+                order.get(&d.file).copied().unwrap_or(usize::MAX),
+                d.line,
+                d.column,
+            )
+        });
         self.report
     }
 
@@ -91,6 +106,7 @@ impl Loader {
             if path.is_dir() {
                 match scenario_files(path) {
                     Ok(files) if files.is_empty() => {
+                        self.report.files.push(path.clone());
                         self.report.diagnostics.push(Diagnostic::error(
                             path,
                             Pos::default(),
@@ -103,12 +119,15 @@ impl Loader {
                             self.load_file(&f);
                         }
                     }
-                    Err(e) => self.report.diagnostics.push(Diagnostic::error(
-                        path,
-                        Pos::default(),
-                        "",
-                        format!("cannot read directory: {e}"),
-                    )),
+                    Err(e) => {
+                        self.report.files.push(path.clone());
+                        self.report.diagnostics.push(Diagnostic::error(
+                            path,
+                            Pos::default(),
+                            "",
+                            format!("cannot read directory: {e}"),
+                        ));
+                    }
                 }
             } else {
                 self.load_file(path);
@@ -124,6 +143,7 @@ impl Loader {
         }
         self.seen.insert(canonical.clone(), path.to_path_buf());
         self.report.files.push(path.to_path_buf());
+        tracing::debug!(file = %path.display(), "loading scenario");
         let before = self.report.error_count();
         let source = match read_source(path) {
             Ok(s) => s,
@@ -163,12 +183,17 @@ impl Loader {
                             step.at.column,
                         ),
                     };
+                    let command = if matches!(step.command, Command::Retry { .. }) {
+                        "retry"
+                    } else {
+                        "runFlow"
+                    };
                     self.report.diagnostics.push(
                         Diagnostic::error(
                             path,
                             at,
-                            &format!("{}.runFlow", step.at.key),
-                            format!("runFlow cycle: {}", names.join(" → ")),
+                            &format!("{}.{command}", step.at.key),
+                            format!("{command} cycle: {}", names.join(" → ")),
                         )
                         .help("a flow may not run itself, directly or through other flows"),
                     );
@@ -179,6 +204,7 @@ impl Loader {
         }
         self.stack.pop();
         let ok = self.report.error_count() == before;
+        tracing::debug!(file = %path.display(), steps = scenario.steps.len(), ok, "loaded scenario");
         self.report.scenarios.insert(path.to_path_buf(), scenario);
         ok
     }

@@ -293,7 +293,7 @@ impl JsonSchema for RawDuration {
             "description": "integer milliseconds, or a number with a unit: 500ms, 30s, 2m, 1h, 1m30s",
             "anyOf": [
                 {"type": "integer", "exclusiveMinimum": 0},
-                {"type": "string", "pattern": "^\\s*([0-9]+(\\.[0-9]+)?\\s*(ms|s|m|h)\\s*)+$|^\\$\\{"}
+                {"type": "string", "pattern": "^\\s*[0-9]+\\s*$|^\\s*([0-9]+(\\.[0-9]+)?\\s*(ms|min|s|m|h)\\s*)+$"}
             ]
         })
     }
@@ -329,6 +329,26 @@ pub struct RawHeader {
     pub setup: Option<RawSetup>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_dialog: Option<RawOnDialog>,
+}
+
+impl RawHeader {
+    /// Takes every key `other` sets (headers are read one key at a time).
+    pub(crate) fn merge(&mut self, other: RawHeader) {
+        macro_rules! take {
+            ($($f:ident),*) => {$(if other.$f.is_some() { self.$f = other.$f; })*};
+        }
+        take!(
+            app_id,
+            name,
+            tags,
+            env,
+            on_flow_start,
+            on_flow_complete,
+            checks,
+            setup,
+            on_dialog
+        );
+    }
 }
 
 /// How the app is prepared before the flow runs.
