@@ -12,5 +12,6 @@
 //! - `android`: the Android surface (shell commands, system services,
 //!   permission dialog, logcat, appops, exit-info, fixture apps).
 
+pub mod adbd;
 pub mod backend;
 pub mod ui;
