@@ -7,11 +7,13 @@
 //! - [`render`]: a screen to PNG (`screencap -p`) and to uiautomator XML;
 //! - [`backend`]: the contract between the adbd protocol server and the
 //!   Android model: spawn a shell command, read and write files;
-//! - `adbd`: the adbd wire protocol on loopback TCP, which Debian's real
+//! - [`adbd`]: the adbd wire protocol on loopback TCP, which Debian's real
 //!   `adb` server connects to;
+//! - [`ctl`]: `simctl`, the control protocol for fault injection;
 //! - `android`: the Android surface (shell commands, system services,
 //!   permission dialog, logcat, appops, exit-info, fixture apps).
 
 pub mod adbd;
 pub mod backend;
+pub mod ctl;
 pub mod ui;
