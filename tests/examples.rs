@@ -2,6 +2,8 @@
 //! snapshots, they survive a round trip through the canonical YAML writer,
 //! and every document in them satisfies the committed JSON Schema.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -25,23 +27,6 @@ fn load(path: &Path) -> Scenario {
         .get(path)
         .cloned()
         .expect("scenario loaded")
-}
-
-/// The model as JSON without source positions, which a round trip changes.
-fn without_positions(s: &Scenario) -> Value {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.remove("at");
-                m.values_mut().for_each(strip);
-            }
-            Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut v = serde_json::to_value(s).expect("model serialises");
-    strip(&mut v);
-    v
 }
 
 #[test]
@@ -75,8 +60,8 @@ fn examples_round_trip_through_canonical_yaml() {
             panic!("rendered {} does not load: {d:#?}\n{yaml}", path.display())
         });
         assert_eq!(
-            without_positions(&first),
-            without_positions(&second),
+            common::scenario::without_positions(&first),
+            common::scenario::without_positions(&second),
             "model changed:\n{yaml}"
         );
         assert_eq!(

@@ -39,6 +39,18 @@ fn consentry() -> Command {
     Command::cargo_bin("consentry").expect("binary built")
 }
 
+/// Runs `consentry validate --format json EXTRA... PATH`; exit code and report.
+fn validate_json(extra: &[&str], path: &Path) -> (Option<i32>, Value) {
+    let out = consentry()
+        .args(["validate", "--format", "json"])
+        .args(extra)
+        .arg(path)
+        .output()
+        .expect("runs");
+    let report = serde_json::from_slice(&out.stdout).expect("json report");
+    (out.status.code(), report)
+}
+
 fn check(case: &Case<'_>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_files(dir.path(), case.files);
@@ -48,18 +60,8 @@ fn check(case: &Case<'_>) {
         .display()
         .to_string();
 
-    let out = consentry()
-        .args(["validate", "--format", "json"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "exit code; stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    let (code, report) = validate_json(&[], &path);
+    assert_eq!(code, Some(2), "exit code; report: {report}");
     let diags = report["diagnostics"].as_array().expect("diagnostics");
     let found = diags.iter().any(|d| {
         d["severity"] == "error"
@@ -597,13 +599,8 @@ fn every_error_in_a_file_is_reported() {
     let src =
         format!("{H}- tapOnn: a\n- idle: 3 sec\n- tapOn: {{txet: b}}\n- back\n- mark: \"a b\"\n");
     let path = write_files(dir.path(), &[("many.yaml", &src)]);
-    let out = consentry()
-        .args(["validate", "--format", "json"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, report) = validate_json(&[], &path);
+    assert_eq!(code, Some(2));
     let lines: Vec<u64> = report["diagnostics"]
         .as_array()
         .expect("array")
@@ -624,13 +621,8 @@ fn non_utf8_file_is_an_error_not_a_panic() {
         b"appId: com.example.app\n---\n- tapOn: \"caf\xe9\"\n",
     )
     .expect("write");
-    let out = consentry()
-        .args(["validate", "--format", "json"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, report) = validate_json(&[], &path);
+    assert_eq!(code, Some(2));
     let d = &report["diagnostics"][0];
     assert_eq!(d["line"], 3);
     assert!(
@@ -643,12 +635,8 @@ fn non_utf8_file_is_an_error_not_a_panic() {
 
 #[test]
 fn missing_path_is_an_error() {
-    let out = consentry()
-        .args(["validate", "--format", "json", "/nonexistent/flow.yaml"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, report) = validate_json(&[], Path::new("/nonexistent/flow.yaml"));
+    assert_eq!(code, Some(2));
     assert!(
         report["diagnostics"][0]["message"]
             .as_str()
@@ -670,13 +658,8 @@ fn very_large_file_does_not_hang() {
     let last_line = src.lines().count() as u64;
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_files(dir.path(), &[("big.yaml", &src)]);
-    let out = consentry()
-        .args(["validate", "--format", "json"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, report) = validate_json(&[], &path);
+    assert_eq!(code, Some(2));
     let d = &report["diagnostics"][0];
     assert_eq!(d["line"], last_line);
     assert_eq!(d["key"], "steps[100000].tapOn.txet");
@@ -695,13 +678,8 @@ fn alias_bomb_is_refused() {
     src.push_str("---\n- back\n");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write_files(dir.path(), &[("bomb.yaml", &src)]);
-    let out = consentry()
-        .args(["validate", "--format", "json"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, report) = validate_json(&[], &path);
+    assert_eq!(code, Some(2));
     assert!(
         report["diagnostics"][0]["message"]
             .as_str()
@@ -717,13 +695,8 @@ fn oversized_file_is_refused() {
     let mut src = String::from(H);
     src.push_str(&"# padding padding padding padding padding padding padding\n".repeat(300_000));
     std::fs::write(&path, src).expect("write");
-    let out = consentry()
-        .args(["validate", "--format", "json"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, report) = validate_json(&[], &path);
+    assert_eq!(code, Some(2));
     assert!(
         report["diagnostics"][0]["message"]
             .as_str()
@@ -738,29 +711,14 @@ fn undefined_variable_is_a_warning_not_an_error() {
     let src = format!("{H}- inputText: ${{PASWORD}}\n");
     let src = src.replace("---", "env:\n  PASSWORD: x\n---");
     let path = write_files(dir.path(), &[("warn.yaml", &src)]);
-    let out = consentry()
-        .args(["validate", "--format", "json"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, report) = validate_json(&[], &path);
+    assert_eq!(code, Some(0), "{report}");
     let d = &report["diagnostics"][0];
     assert_eq!(d["severity"], "warning");
     assert_eq!(d["key"], "steps[0].inputText");
     assert_eq!(d["help"], "did you mean `PASSWORD`?");
     // Given on the command line, it is defined.
-    let out = consentry()
-        .args(["validate", "--format", "json", "-e", "PASWORD=y"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (_, report) = validate_json(&["-e", "PASWORD=y"], &path);
     assert_eq!(report["warnings"], 0);
 }
 
@@ -769,13 +727,8 @@ fn every_bad_header_key_is_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = "nmae: x\ntags: nightly\nchecks: [nope]\n---\n- back\n";
     let path = write_files(dir.path(), &[("header.yaml", src)]);
-    let out = consentry()
-        .args(["validate", "--format", "json"])
-        .arg(&path)
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (code, report) = validate_json(&[], &path);
+    assert_eq!(code, Some(2));
     let keys: Vec<&str> = report["diagnostics"]
         .as_array()
         .expect("array")

@@ -3,6 +3,8 @@
 //! awkward text (YAML indicators, numbers-as-text, newlines, CJK) between
 //! the writer (serde_yaml) and the loader (yaml-rust2).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -13,7 +15,6 @@ use consentry::scenario::raw::SnapshotKind;
 use consentry::scenario::values::{Direction, Duration, KEYS, Key, MatchMode, Pattern, Template};
 use consentry::scenario::{self, Scenario};
 use proptest::prelude::*;
-use serde_json::Value;
 
 const TEXT: &str = "[a-zA-Z0-9 _:#'\"%$.,!?*&|@`\\-\\[\\]\n同意不注销账号]{1,16}";
 
@@ -141,22 +142,6 @@ fn any_scenario() -> impl Strategy<Value = Scenario> {
         })
 }
 
-fn without_positions(s: &Scenario) -> Value {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.remove("at");
-                m.values_mut().for_each(strip);
-            }
-            Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut v = serde_json::to_value(s).expect("serialises");
-    strip(&mut v);
-    v
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -168,6 +153,6 @@ proptest! {
             Ok(l) => l,
             Err(d) => return Err(TestCaseError::fail(format!("{d:#?}\n{yaml}"))),
         };
-        prop_assert_eq!(without_positions(&sc), without_positions(&loaded), "yaml:\n{}", yaml);
+        prop_assert_eq!(common::scenario::without_positions(&sc), common::scenario::without_positions(&loaded), "yaml:\n{}", yaml);
     }
 }

@@ -42,12 +42,7 @@ pub(crate) fn parse_env(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))?;
-    let valid = k
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid {
+    if !crate::scenario::values::is_var_name(k) {
         return Err(format!(
             "`{k}` is not a variable name (letters, digits, `_`)"
         ));

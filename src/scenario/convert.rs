@@ -21,7 +21,7 @@ use super::raw::{
 use super::suggest::did_you_mean;
 use super::values::{
     Direction, Duration, KEYS, Key, MatchMode, PERMISSION_GROUPS, Pattern, Point, Template,
-    check_permission_name,
+    check_permission_name, is_var_name,
 };
 use super::yaml::{Node, PathSegment, Pos};
 use crate::category::Category;
@@ -1282,12 +1282,7 @@ impl<'a> Converter<'a> {
         // Variables first, so later fields can use them.
         let mut env = BTreeMap::new();
         for (k, v) in raw.env.iter().flatten() {
-            let valid = k
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid {
+            if !is_var_name(k) {
                 self.error(
                     &spot.field("env").key_node(k),
                     format!("`{k}` is not a variable name"),

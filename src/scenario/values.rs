@@ -113,6 +113,14 @@ impl Serialize for Duration {
     }
 }
 
+/// Whether `name` can be a variable: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_var_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Text that may contain `${NAME}` references, filled in at run time from
 /// the header's `env`, `runFlow`'s `env`, the CLI's `-e` and the app list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -156,12 +164,7 @@ impl Template {
                 return Err(format!("unterminated `${{` in `{}`", self.0));
             };
             let name = after[..end].trim();
-            let valid = name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid {
+            if !is_var_name(name) {
                 return Err(format!(
                     "`${{{name}}}` is not a variable name; only `${{NAME}}` is supported (no JavaScript expressions)"
                 ));
