@@ -36,7 +36,16 @@ impl DeviceServer {
         backend: Arc<dyn Backend>,
         auth: AuthMode,
     ) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
+        Self::start_on(TcpListener::bind(addr).await?, backend, auth)
+    }
+
+    /// Serves `backend` on a listener bound beforehand (so that the caller
+    /// knows the port, and so the serial, before the device boots).
+    pub fn start_on(
+        listener: TcpListener,
+        backend: Arc<dyn Backend>,
+        auth: AuthMode,
+    ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let control = Arc::new(Control::new(auth, addr.port().to_le_bytes()[0]));
         let ctl = Arc::clone(&control);
