@@ -7,6 +7,7 @@
 //! and reported. This crate holds every stage; `src/main.rs` only calls
 //! [`cli::main`].
 
+pub mod android;
 pub mod category;
 pub mod cli;
 pub mod exit;

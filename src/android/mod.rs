@@ -1,0 +1,6 @@
+//! Parsers of Android's text output, pure and synchronous: text in, typed
+//! records out, every unknown line kept and counted. These read both real
+//! devices' output (tested on `../shared/real-captures`) and the simulated
+//! device's.
+
+pub mod logcat;
