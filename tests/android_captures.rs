@@ -190,3 +190,130 @@ fn logcat_threadtime_lineageos_android14() {
         })
     );
 }
+
+use consentry::android::uiautomator::{self, Bounds, UiNode};
+
+fn find<'a>(nodes: &[&'a UiNode], pred: impl Fn(&UiNode) -> bool) -> &'a UiNode {
+    nodes
+        .iter()
+        .copied()
+        .find(|n| pred(n))
+        .expect("node present")
+}
+
+#[test]
+fn uiautomator_bilibili_consent_two_windows() {
+    let tree = uiautomator::parse(&capture(
+        "uiautomator/u2_bilibili_privacy_consent_first_miui.xml",
+    ))
+    .expect("parses");
+    assert_eq!(tree.unknown, 0);
+    let packages: Vec<&str> = tree.windows.iter().map(|w| w.package.as_str()).collect();
+    assert_eq!(packages, ["com.android.systemui", "tv.danmaku.bili"]);
+    let nodes = tree.nodes();
+    assert_eq!(nodes.len(), 26);
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n.extra.get("visible-to-user").is_some())
+    );
+    let agree = find(&nodes, |n| n.text == "同意并继续");
+    assert_eq!(agree.resource_id, "tv.danmaku.bili:id/agree");
+    assert_eq!(
+        agree.bounds,
+        Some(Bounds {
+            left: 210,
+            top: 1643,
+            right: 870,
+            bottom: 1752
+        })
+    );
+    assert!(nodes.iter().any(|n| n.text == "不同意"));
+    let policy = find(&nodes, |n| n.text.starts_with("感谢您信任并使用bilibili"));
+    assert!(policy.text.contains('\n'), "&#10; becomes a newline");
+    assert_eq!(nodes.iter().filter(|n| n.clickable).count(), 6);
+}
+
+#[test]
+fn uiautomator_permission_dialog_samsung() {
+    let tree = uiautomator::parse(&capture(
+        "uiautomator/perm_record_audio_samsung_google_permissioncontroller.xml",
+    ))
+    .expect("parses");
+    let nodes = tree.nodes();
+    assert_eq!((nodes.len(), tree.windows.len(), tree.unknown), (14, 1, 0));
+    assert_eq!(
+        tree.windows[0].package,
+        "com.google.android.permissioncontroller"
+    );
+    let deny = find(&nodes, |n| {
+        n.resource_id.ends_with("permission_deny_button")
+    });
+    assert_eq!(deny.text, "Don't allow");
+    assert_eq!(
+        deny.bounds,
+        Some(Bounds {
+            left: 72,
+            top: 2040,
+            right: 1008,
+            bottom: 2148
+        })
+    );
+    let message = find(&nodes, |n| {
+        n.resource_id == "com.android.permissioncontroller:id/permission_message"
+    });
+    assert_eq!(message.text, "Allow buccancs to record audio?");
+    assert_eq!(nodes.iter().filter(|n| n.clickable).count(), 5);
+}
+
+#[test]
+fn uiautomator_crash_dialog_samsung() {
+    let tree = uiautomator::parse(&capture(
+        "uiautomator/crash_dialog_keeps_stopping_samsung.xml",
+    ))
+    .expect("parses");
+    let nodes = tree.nodes();
+    assert_eq!(
+        (nodes.len(), tree.windows[0].package.as_str()),
+        (12, "android")
+    );
+    let close = find(&nodes, |n| n.resource_id == "android:id/aerr_close");
+    assert_eq!(close.text, "Close app");
+    assert_eq!(
+        close.bounds,
+        Some(Bounds {
+            left: 30,
+            top: 2016,
+            right: 1050,
+            bottom: 2184
+        })
+    );
+    assert!(nodes.iter().any(|n| n.text == "buccancs keeps stopping"));
+}
+
+#[test]
+fn uiautomator_miui_settings_radio_list() {
+    let tree = uiautomator::parse(&capture(
+        "uiautomator/miui_phone_settings_preferred_network_type.xml",
+    ))
+    .expect("parses");
+    let nodes = tree.nodes();
+    assert_eq!(
+        (nodes.len(), tree.windows[0].package.as_str()),
+        (30, "com.android.phone")
+    );
+    let checked: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.checked)
+        .map(|n| n.class.as_str())
+        .collect();
+    assert_eq!(
+        checked,
+        [
+            "android.widget.RadioButton",
+            "android.widget.CheckedTextView"
+        ]
+    );
+    assert_eq!(nodes.iter().filter(|n| n.clickable).count(), 6);
+    assert!(nodes.iter().any(|n| n.text == "LTE preferencial"));
+}

@@ -4,3 +4,4 @@
 //! device's.
 
 pub mod logcat;
+pub mod uiautomator;
