@@ -22,13 +22,13 @@ pub struct Bounds {
 impl Bounds {
     /// Parses `[x1,y1][x2,y2]`.
     pub fn parse(text: &str) -> Option<Self> {
-        let t = text.trim().strip_prefix('[')?.strip_suffix(']')?;
-        let (a, b) = t.split_once("][")?;
-        let pair = |s: &str| -> Option<(i32, i32)> {
-            let (x, y) = s.split_once(',')?;
+        let inner = text.trim().strip_prefix('[')?.strip_suffix(']')?;
+        let (first, second) = inner.split_once("][")?;
+        let pair = |corner: &str| -> Option<(i32, i32)> {
+            let (x, y) = corner.split_once(',')?;
             Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
         };
-        let ((left, top), (right, bottom)) = (pair(a)?, pair(b)?);
+        let ((left, top), (right, bottom)) = (pair(first)?, pair(second)?);
         Some(Self {
             left,
             top,
