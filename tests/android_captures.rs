@@ -215,7 +215,7 @@ fn uiautomator_bilibili_consent_two_windows() {
     assert!(
         nodes
             .iter()
-            .all(|n| n.extra.get("visible-to-user").is_some())
+            .all(|n| n.extra.contains_key("visible-to-user"))
     );
     let agree = find(&nodes, |n| n.text == "同意并继续");
     assert_eq!(agree.resource_id, "tv.danmaku.bili:id/agree");
