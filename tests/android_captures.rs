@@ -317,3 +317,116 @@ fn uiautomator_miui_settings_radio_list() {
     assert_eq!(nodes.iter().filter(|n| n.clickable).count(), 6);
     assert!(nodes.iter().any(|n| n.text == "LTE preferencial"));
 }
+
+use consentry::android::appops::{self, AccessKind, OpTime};
+
+fn kinds(o: &appops::AppOps) -> (usize, usize, usize) {
+    let count = |k| o.accesses.iter().filter(|a| a.kind == k).count();
+    (
+        count(AccessKind::Access),
+        count(AccessKind::Reject),
+        count(AccessKind::Running),
+    )
+}
+
+#[test]
+fn appops_android13_mtk() {
+    let o = appops::parse(&capture(
+        "dumpsys/dumpsys_appops_mtk_tablet_android13_from_bugreport.txt",
+    ));
+    assert_eq!((o.modes.len(), o.unknown), (174, 0));
+    assert_eq!(kinds(&o), (32, 19, 4));
+    assert_eq!(o.accesses.iter().filter(|a| a.in_background()).count(), 9);
+    let first = &o.accesses[0];
+    assert_eq!(first.line, 208);
+    assert_eq!(
+        (
+            first.uid.as_deref(),
+            first.package.as_deref(),
+            first.op.as_str()
+        ),
+        (Some("0"), Some("com.android.shell"), "VIBRATE")
+    );
+    assert_eq!(
+        (first.uid_state.as_deref(), first.flags.as_deref()),
+        (Some("cch"), Some("s"))
+    );
+    assert_eq!(first.attribution.as_deref(), Some("null"));
+    assert_eq!(
+        first.time,
+        Some(OpTime::At {
+            timestamp: "2025-12-09 17:04:15.695".into(),
+            ago_ms: Some(64_938)
+        })
+    );
+    assert_eq!(first.duration_ms, Some(64_942));
+    let reject = o
+        .accesses
+        .iter()
+        .find(|a| a.kind == AccessKind::Reject)
+        .expect("a reject");
+    assert_eq!(
+        (reject.line, reject.op.as_str(), reject.package.as_deref()),
+        (
+            218,
+            "USE_ICC_AUTH_WITH_DEVICE_IDENTIFIER",
+            Some("com.mediatek.location.lppe.main")
+        )
+    );
+    let monitor = o
+        .modes
+        .iter()
+        .find(|m| m.op == "MONITOR_LOCATION")
+        .expect("switched op");
+    assert_eq!(monitor.mode, "allow");
+    let tagged = o
+        .accesses
+        .iter()
+        .find(|a| a.attribution.as_deref() == Some("SensorNotificationService"))
+        .expect("tag");
+    assert_eq!(tagged.op, "MONITOR_LOCATION");
+}
+
+#[test]
+fn appops_android81_pixel() {
+    let o = appops::parse(&capture(
+        "dumpsys/dumpsys_appops_pixel_sailfish_android8.1_from_bugreport.txt",
+    ));
+    assert_eq!((o.modes.len(), o.unknown), (1081, 0));
+    assert_eq!(kinds(&o), (984, 73, 3));
+    let first = &o.accesses[0];
+    assert_eq!(
+        (first.line, first.package.as_deref(), first.op.as_str()),
+        (77, Some("root"), "VIBRATE")
+    );
+    assert_eq!(
+        (first.time.clone(), first.duration_ms),
+        (Some(OpTime::Ago { ms: 37_049 }), Some(154))
+    );
+    assert_eq!(o.modes[0].mode, "0");
+    let write_settings = o
+        .modes
+        .iter()
+        .find(|m| m.op == "WRITE_SETTINGS")
+        .expect("op");
+    assert_eq!(write_settings.mode, "3");
+}
+
+#[test]
+fn cmd_appops_get_app_manager() {
+    let o = appops::parse(&capture(
+        "dumpsys/appops_get_output_AppManager_issue29_2020.txt",
+    ));
+    assert_eq!((o.modes.len(), o.unknown), (18, 0));
+    assert_eq!(kinds(&o), (12, 4, 0));
+    assert_eq!(o.modes[0].op, "COARSE_LOCATION");
+    assert_eq!(o.modes[0].mode, "allow");
+    let wifi = o
+        .accesses
+        .iter()
+        .filter(|a| a.op == "CHANGE_WIFI_STATE")
+        .count();
+    assert_eq!(wifi, 2, "time= and rejectTime= on one line");
+    let wake = o.accesses.iter().find(|a| a.op == "WAKE_LOCK").expect("op");
+    assert_eq!(wake.duration_ms, Some(61_568));
+}

@@ -3,5 +3,6 @@
 //! devices' output (tested on `../shared/real-captures`) and the simulated
 //! device's.
 
+pub mod appops;
 pub mod logcat;
 pub mod uiautomator;
