@@ -430,3 +430,107 @@ fn cmd_appops_get_app_manager() {
     let wake = o.accesses.iter().find(|a| a.op == "WAKE_LOCK").expect("op");
     assert_eq!(wake.duration_ms, Some(61_568));
 }
+
+use consentry::android::package::{self, PermissionFlag};
+
+#[test]
+fn package_oppo_android11() {
+    let d = package::parse(&capture(
+        "dumpsys/dumpsys_package_oppo_coloros_android11.txt",
+    ));
+    assert_eq!((d.packages.len(), d.unknown), (1, 0));
+    let p = &d.packages[0];
+    assert_eq!(
+        (p.name.as_str(), p.uid, p.target_sdk),
+        ("com.example.pkmproject", Some(10441), Some(36))
+    );
+    assert_eq!(p.version_name.as_deref(), Some("1.0.0"));
+    assert_eq!((p.requested.len(), p.install.len()), (18, 11));
+    assert_eq!(p.requested[0], "android.permission.INTERNET");
+    assert!(p.install.iter().all(|perm| perm.granted));
+    let users: Vec<(u32, Option<bool>, usize)> = p
+        .users
+        .iter()
+        .map(|u| (u.user, u.installed, u.runtime.len()))
+        .collect();
+    assert_eq!(users, [(0, Some(true), 2), (999, Some(false), 0)]);
+    let fine = p
+        .runtime_permission("android.permission.ACCESS_FINE_LOCATION")
+        .expect("fine location");
+    assert!(fine.granted && fine.has_flag("USER_SET") && !fine.user_fixed());
+    assert_eq!(fine.flags.len(), 4);
+    assert_eq!(fine.flags[3], PermissionFlag::Raw(524_288));
+    assert_eq!(fine.line, 184);
+}
+
+#[test]
+fn package_whatsapp_android81() {
+    let d = package::parse(&capture(
+        "dumpsys/dumpsys_package_block_whatsapp_pixel_android8.1_from_bugreport.txt",
+    ));
+    assert_eq!((d.packages.len(), d.unknown), (1, 0));
+    let p = &d.packages[0];
+    assert_eq!(
+        (p.name.as_str(), p.uid, p.target_sdk),
+        ("com.whatsapp", Some(10028), Some(26))
+    );
+    assert_eq!((p.requested.len(), p.install.len()), (0, 28));
+    assert_eq!(p.users.len(), 1);
+    let runtime: Vec<&str> = p.users[0].runtime.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(runtime.len(), 8);
+    assert_eq!(runtime[0], "android.permission.RECEIVE_SMS");
+    assert!(
+        p.runtime_permission("android.permission.CAMERA")
+            .is_some_and(|c| c.granted && c.flags.is_empty())
+    );
+}
+
+use consentry::android::focus;
+
+#[test]
+fn focus_activities_mtk_android13() {
+    let f = focus::parse(&capture(
+        "dumpsys/dumpsys_activity_activities_mtk_tablet_android13.txt",
+    ));
+    assert_eq!(f.resumed.len(), 1);
+    let a = &f.resumed[0];
+    assert_eq!((a.line, a.source.as_str()), (310, "ResumedActivity"));
+    assert_eq!(
+        (a.package.as_str(), a.activity.as_str()),
+        ("com.mediatek.camera", "com.mediatek.camera.CameraLauncher")
+    );
+    assert_eq!((a.user, a.task), (Some(0), Some(12)));
+    assert_eq!(f.foreground_package(), Some("com.mediatek.camera"));
+}
+
+#[test]
+fn focus_window_pixel_android81() {
+    let f = focus::parse(&capture(
+        "dumpsys/dumpsys_window_pixel_sailfish_android8.1_from_bugreport.txt",
+    ));
+    let sources: Vec<(&str, usize)> = f
+        .focused_windows
+        .iter()
+        .map(|w| (w.source.as_str(), w.line))
+        .collect();
+    assert_eq!(sources, [("mFocusedWindow", 43), ("mCurrentFocus", 755)]);
+    let w = &f.focused_windows[1];
+    assert_eq!(
+        w.package.as_deref(),
+        Some("com.google.android.apps.nexuslauncher")
+    );
+    assert_eq!(
+        w.title,
+        "com.google.android.apps.nexuslauncher/com.google.android.apps.nexuslauncher.NexusLauncherActivity"
+    );
+    assert_eq!(f.focused_apps.len(), 2);
+    assert_eq!(
+        f.focused_apps[1].activity,
+        "com.google.android.apps.nexuslauncher.NexusLauncherActivity"
+    );
+    assert_eq!(f.focused_apps[1].task, Some(8917));
+    assert_eq!(
+        f.foreground_package(),
+        Some("com.google.android.apps.nexuslauncher")
+    );
+}

@@ -4,5 +4,7 @@
 //! device's.
 
 pub mod appops;
+pub mod focus;
 pub mod logcat;
+pub mod package;
 pub mod uiautomator;
