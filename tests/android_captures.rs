@@ -534,3 +534,58 @@ fn focus_window_pixel_android81() {
         Some("com.google.android.apps.nexuslauncher")
     );
 }
+
+use consentry::android::props;
+
+#[test]
+fn getprop_xiaomi_android14() {
+    let p = props::parse_getprop(&capture(
+        "dumpsys/getprop_xiaomi_pad6_hyperos2_android14.txt",
+    ));
+    assert_eq!((p.values.len(), p.unknown), (1178, 0));
+    assert_eq!(p.sdk(), Some(34));
+    assert_eq!(p.get("ro.build.version.release"), Some("14"));
+    assert_eq!(p.get("ro.product.brand"), Some("Xiaomi"));
+    assert_eq!(p.get("ro.product.model"), Some("23043RP34G"));
+    assert_eq!(p.get("ro.kernel.qemu.gles"), Some("0"));
+    assert!(!p.is_emulator());
+    assert_eq!(
+        p.get("persist.sys.boot.reason.history"),
+        Some("shutdown,userrequested,1777928252\nreboot,userrequested,1777920673")
+    );
+}
+
+#[test]
+fn pm_list_packages_f_xiaomi_android14() {
+    let l = props::parse_package_list(&capture(
+        "dumpsys/pm_list_packages_-f_xiaomi_pad6_android14.txt",
+    ));
+    assert_eq!((l.packages.len(), l.unknown), (322, 0));
+    assert_eq!(l.packages[0].package, "com.miui.miwallpaper.config.overlay");
+    assert_eq!(
+        l.packages[0].path.as_deref(),
+        Some("/product/overlay/MIWallpaperOverlay.apk")
+    );
+    let user_apps = l
+        .packages
+        .iter()
+        .filter(|p| {
+            p.path
+                .as_deref()
+                .is_some_and(|x| x.starts_with("/data/app/"))
+        })
+        .count();
+    assert_eq!(user_apps, 79);
+    let am = l
+        .packages
+        .iter()
+        .find(|p| p.package == "io.github.muntashirakon.AppManager")
+        .expect("listed");
+    assert!(
+        am.path
+            .as_deref()
+            .is_some_and(|x| x.ends_with("==/base.apk")),
+        "{:?}",
+        am.path
+    );
+}

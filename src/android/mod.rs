@@ -4,7 +4,10 @@
 //! device's.
 
 pub mod appops;
+pub mod exit_info;
 pub mod focus;
 pub mod logcat;
 pub mod package;
+pub mod props;
+pub mod quote;
 pub mod uiautomator;
