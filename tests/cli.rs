@@ -42,7 +42,10 @@ fn every_command_has_help() {
 
 #[test]
 fn pending_commands_say_so_and_exit_2() {
-    for c in COMMANDS.iter().filter(|c| **c != "validate") {
+    for c in COMMANDS
+        .iter()
+        .filter(|c| !["validate", "parse"].contains(*c))
+    {
         consentry()
             .args([c, "--some-flag", "x"])
             .assert()
@@ -112,4 +115,97 @@ fn color_always_colours_diagnostics_and_never_does_not() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("\u{1b}[").not());
+}
+
+fn capture(rel: &str) -> String {
+    format!(
+        "{}/../shared/real-captures/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn parse_prints_records_and_summaries() {
+    let cases = [
+        (
+            "logcat",
+            "logcat/logcat_brief_mtk_android13_slice.txt",
+            "\"records\": 399",
+        ),
+        (
+            "appops",
+            "dumpsys/appops_get_output_AppManager_issue29_2020.txt",
+            "\"rejects\": 4",
+        ),
+        (
+            "package",
+            "dumpsys/dumpsys_package_oppo_coloros_android11.txt",
+            "\"uid\": 10441",
+        ),
+        (
+            "focus",
+            "dumpsys/dumpsys_activity_activities_mtk_tablet_android13.txt",
+            "\"foregroundPackage\": \"com.mediatek.camera\"",
+        ),
+        (
+            "uiautomator",
+            "uiautomator/crash_dialog_keeps_stopping_samsung.xml",
+            "\"nodes\": 12",
+        ),
+        (
+            "getprop",
+            "dumpsys/getprop_xiaomi_pad6_hyperos2_android14.txt",
+            "\"sdk\": 34",
+        ),
+        (
+            "packages",
+            "dumpsys/pm_list_packages_-f_xiaomi_pad6_android14.txt",
+            "\"packages\": 322",
+        ),
+    ];
+    for (kind, file, expect) in cases {
+        consentry()
+            .args(["parse", kind, &capture(file), "--summary"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(expect));
+    }
+    let out = consentry()
+        .args([
+            "parse",
+            "logcat",
+            &capture("logcat/logcat_threadtime_emulator_android15plus_app_crash_full.txt"),
+        ])
+        .assert()
+        .success();
+    let records: serde_json::Value =
+        serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(
+        records.as_array().map(Vec::len),
+        Some(237),
+        "every line is an entry"
+    );
+    consentry()
+        .args(["parse", "wm-size", "-"])
+        .write_stdin("Physical size: 1080x2400\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"width\": 1080"));
+}
+
+#[test]
+fn parse_bad_input_exits_2() {
+    consentry()
+        .args(["parse", "logcat", "/nonexistent"])
+        .assert()
+        .code(2);
+    consentry()
+        .args(["parse", "uiautomator", "-"])
+        .write_stdin("not xml")
+        .assert()
+        .code(2);
+    consentry()
+        .args(["parse", "nosuchkind", "x"])
+        .assert()
+        .code(2);
 }

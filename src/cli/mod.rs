@@ -5,6 +5,7 @@
 //! `RUST_LOG` overrides them through `tracing`, `--color` applies to every
 //! command, and results go to stdout while diagnostics go to stderr.
 
+mod parse;
 mod validate;
 
 use std::io::IsTerminal;
@@ -94,8 +95,8 @@ pub enum Command {
     Sim(Pending),
     /// Write or merge reports (JSON, JUnit, HTML, Markdown) (not yet available: lands with reports).
     Report(Pending),
-    /// Parse captured Android output (logcat, dumpsys, uiautomator) into JSON (not yet available: lands with the parsers).
-    Parse(Pending),
+    /// Parse captured Android output (logcat, dumpsys, uiautomator, getprop, ...) and print it as JSON.
+    Parse(parse::ParseArgs),
     /// Find a template image in a screenshot (not yet available: lands with screenshot checks).
     Match(Pending),
     /// Print the JSON Schema of scenario files.
@@ -116,7 +117,6 @@ impl Command {
             Command::Devices(_) => ("devices", "the device layer"),
             Command::Sim(_) => ("sim", "the simulated device"),
             Command::Report(_) => ("report", "reports"),
-            Command::Parse(_) => ("parse", "the Android output parsers"),
             Command::Match(_) => ("match", "screenshot checks"),
             _ => return None,
         })
@@ -153,6 +153,7 @@ pub fn run(cli: Cli) -> Exit {
     }
     match cli.command {
         Command::Validate(args) => validate::run(&args, &cli.global),
+        Command::Parse(args) => parse::run(&args),
         Command::Schema => {
             print_stdout(&crate::scenario::schema_json());
             Exit::Success
