@@ -131,13 +131,13 @@ pub(crate) fn run(args: &ParseArgs) -> Exit {
             let s = json!({ "packages": l.packages.len(), "unknown": l.unknown });
             (to_value(&l), s)
         }
-        Kind::WmSize => match android::props::parse_wm_size(&text) {
-            Some(size) => (to_value(&size), to_value(&size)),
-            None => {
+        Kind::WmSize => {
+            let Some(size) = android::props::parse_wm_size(&text) else {
                 eprintln!("error: {}: no `Physical size:` line", args.file.display());
                 return Exit::Usage;
-            }
-        },
+            };
+            (to_value(&size), to_value(&size))
+        }
     };
     let out = if args.summary { summary } else { full };
     super::print_stdout(&format!(
