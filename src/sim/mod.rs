@@ -13,4 +13,6 @@
 //!   permission dialog, logcat, appops, exit-info, fixture apps).
 
 pub mod backend;
+pub mod os;
+pub mod render;
 pub mod ui;
