@@ -6,6 +6,7 @@
 //! command, and results go to stdout while diagnostics go to stderr.
 
 mod parse;
+mod sim;
 mod validate;
 
 use std::io::IsTerminal;
@@ -91,8 +92,10 @@ pub enum Command {
     Analyze(Pending),
     /// List devices with their state, model, SDK level and usability (not yet available: lands with the device layer).
     Devices(Pending),
-    /// Serve simulated Android devices over the adbd protocol (not yet available: lands with the simulator).
-    Sim(Pending),
+    /// Serve simulated Android devices over the adbd protocol until killed (see docs/sim.md).
+    Sim(sim::SimArgs),
+    /// Control a running simulator: take devices offline, drop connections, stall commands, fail dumps.
+    Simctl(sim::SimctlArgs),
     /// Write or merge reports (JSON, JUnit, HTML, Markdown) (not yet available: lands with reports).
     Report(Pending),
     /// Parse captured Android output (logcat, dumpsys, uiautomator, getprop, ...) and print it as JSON.
@@ -115,7 +118,6 @@ impl Command {
             Command::Batch(_) => ("batch", "batch runs over device pools"),
             Command::Analyze(_) => ("analyze", "the detectors and verdicts"),
             Command::Devices(_) => ("devices", "the device layer"),
-            Command::Sim(_) => ("sim", "the simulated device"),
             Command::Report(_) => ("report", "reports"),
             Command::Match(_) => ("match", "screenshot checks"),
             _ => return None,
@@ -154,6 +156,8 @@ pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Validate(args) => validate::run(&args, &cli.global),
         Command::Parse(args) => parse::run(&args),
+        Command::Sim(args) => sim::run(&args),
+        Command::Simctl(args) => sim::simctl(&args),
         Command::Schema => {
             print_stdout(&crate::scenario::schema_json());
             Exit::Success

@@ -10,10 +10,14 @@
 //! - [`adbd`]: the adbd wire protocol on loopback TCP, which Debian's real
 //!   `adb` server connects to;
 //! - [`ctl`]: `simctl`, the control protocol for fault injection;
-//! - `android`: the Android surface (shell commands, system services,
-//!   permission dialog, logcat, appops, exit-info, fixture apps).
+//! - [`os`]: the Android surface (shell commands, system services,
+//!   permission dialog, logcat, appops, exit-info, fixture apps);
+//! - [`runner`]: boots devices, serves them, answers `simctl`.
 
 pub mod adbd;
 pub mod backend;
 pub mod ctl;
+pub mod os;
+pub mod render;
+pub mod runner;
 pub mod ui;

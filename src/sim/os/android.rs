@@ -1,0 +1,1561 @@
+//! The Android system state behind the shell: packages and their runtime
+//! permissions (with USER_SET/USER_FIXED), processes and pids, tasks and
+//! back stacks, the system UI (launcher, permission dialog, crash dialog),
+//! appops records, exit-info, settings; and what apps do (their effects).
+//! Every change logs what real Android logs. No I/O and no async here: the
+//! device (`mod.rs`) holds this behind a mutex and drives timers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use super::clock::{SimClock, SimMillis, parse_span};
+use super::logcat::{Buffer, Entry, Logs};
+use super::model::{AppModel, Effect, OnDenial, cond_holds};
+use super::perms::{self, USER_FIXED, USER_SET};
+use crate::sim::ui::{Node, Rect, Rgba, Screen, Style, Window};
+
+pub const LAUNCHER: &str = "com.google.android.apps.nexuslauncher";
+pub const PERMCTRL: &str = "com.google.android.permissioncontroller";
+pub const PERMCTRL_ID: &str = "com.android.permissioncontroller:id/";
+const GRANT_ACTIVITY: &str =
+    "com.android.permissioncontroller.permission.ui.GrantPermissionsActivity";
+const SYSTEM_PID: u32 = 578;
+const PHONE_PID: u32 = 1203;
+const SHELL_UID: u32 = 2000;
+
+/// Exit reasons (`ApplicationExitInfo.REASON_*`).
+pub const EXIT_SELF: u8 = 1;
+pub const APP_CRASH: u8 = 4;
+pub const PERMISSION_CHANGE: u8 = 8;
+pub const USER_REQUESTED: u8 = 10;
+
+/// One runtime or install permission of a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Perm {
+    pub granted: bool,
+    pub flags: u32,
+    pub runtime: bool,
+}
+
+/// Last access / reject of one op under one `uidstate-flags` key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpKey {
+    pub access: Option<SimMillis>,
+    pub duration: Option<i64>,
+    pub reject: Option<SimMillis>,
+}
+
+/// One `ApplicationExitInfo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitInfo {
+    pub time: SimMillis,
+    pub pid: u32,
+    pub process: String,
+    pub reason: u8,
+    pub status: i32,
+    pub importance: u32,
+    pub description: String,
+}
+
+/// An installed package.
+#[derive(Debug, Clone)]
+pub struct Pkg {
+    pub name: String,
+    /// `None` for the built-in system packages.
+    pub model: Option<Arc<AppModel>>,
+    pub uid: u32,
+    pub code_path: String,
+    pub installed: SimMillis,
+    pub perms: BTreeMap<String, Perm>,
+    pub flags: BTreeSet<String>,
+    pub checked: BTreeMap<String, bool>,
+    pub texts: BTreeMap<String, String>,
+    /// Permissions to ask again (on_denial: reask).
+    pub nag: BTreeSet<String>,
+    /// op → key (`top-s`) → record.
+    pub ops: BTreeMap<String, BTreeMap<String, OpKey>>,
+    /// `cmd appops set` modes.
+    pub op_modes: BTreeMap<String, String>,
+    pub exits: Vec<ExitInfo>,
+}
+
+impl Pkg {
+    pub fn label(&self) -> &str {
+        self.model
+            .as_ref()
+            .map_or(self.name.as_str(), |m| m.label.as_str())
+    }
+    pub fn system(&self) -> bool {
+        self.model.is_none()
+    }
+}
+
+/// A running process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proc {
+    pub pid: u32,
+    pub name: String,
+    pub pkg: String,
+    pub uid: u32,
+}
+
+/// An activity task: the app's back stack of screen ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    pub id: u32,
+    pub pkg: String,
+    pub stack: Vec<String>,
+}
+
+/// A system dialog over the top task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    Permission {
+        pkg: String,
+        /// Remaining groups: (group, permissions of the request in it).
+        groups: Vec<(String, Vec<String>)>,
+        denied: Vec<String>,
+    },
+    Crash {
+        pkg: String,
+    },
+}
+
+/// Who starts an activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Launcher {
+    Shell,
+    Home,
+}
+
+/// What a launch did (for `am start -W`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    pub cold: bool,
+    pub component: String,
+}
+
+/// A timer to start: (pid, package, timer index, period in sim ms).
+pub type TimerStart = (u32, String, usize, i64);
+
+/// The whole simulated system state.
+#[derive(Debug)]
+pub struct Android {
+    pub clock: Arc<SimClock>,
+    pub logs: Arc<Logs>,
+    pub width: i32,
+    pub height: i32,
+    pub packages: BTreeMap<String, Pkg>,
+    pub procs: BTreeMap<u32, Proc>,
+    pub tasks: Vec<Task>,
+    pub dialog: Option<Dialog>,
+    pub settings: BTreeMap<String, String>,
+    next_uid: u32,
+    next_pid: u32,
+    next_task: u32,
+    /// Text field last tapped (package, widget id).
+    focus: Option<(String, String)>,
+    /// Screencaps differ until then (tap animation).
+    pub anim_until: SimMillis,
+    pub anim_ms: i64,
+    /// Timers the device must start (drained after each operation).
+    pub timer_starts: Vec<TimerStart>,
+}
+
+fn short_uid(uid: u32) -> String {
+    if uid >= 10_000 {
+        format!("u0a{}", uid - 10_000)
+    } else {
+        uid.to_string()
+    }
+}
+
+/// A stable fake hash for `ActivityRecord{…}`-style identities.
+pub fn ident(seed: u32) -> String {
+    format!("{:07x}", seed.wrapping_mul(2_654_435_761) & 0x0fff_ffff)
+}
+
+/// `/data/app/~~XXXX==/com.x-YYYY==` for a package (deterministic).
+fn code_path(pkg: &str, n: u32) -> String {
+    const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ u64::from(n);
+    for b in pkg.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut rand = |len: usize| -> String {
+        (0..len)
+            .map(|_| {
+                h ^= h >> 33;
+                h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+                h ^= h >> 29;
+                #[allow(clippy::cast_possible_truncation)]
+                let i = (h % 64) as usize;
+                char::from(ALPHA[i])
+            })
+            .collect()
+    };
+    format!("/data/app/~~{}==/{pkg}-{}==", rand(22), rand(22))
+}
+
+impl Android {
+    pub fn new(clock: Arc<SimClock>, logs: Arc<Logs>, width: i32, height: i32) -> Self {
+        let mut a = Self {
+            clock,
+            logs,
+            width,
+            height,
+            packages: BTreeMap::new(),
+            procs: BTreeMap::new(),
+            tasks: Vec::new(),
+            dialog: None,
+            settings: BTreeMap::new(),
+            next_uid: 10_100,
+            next_pid: 3100,
+            next_task: 40,
+            focus: None,
+            anim_until: 0,
+            anim_ms: 0,
+            timer_starts: Vec::new(),
+        };
+        for (name, uid, path) in [
+            ("android", 1000, "/system/framework/framework-res.apk"),
+            (
+                "com.android.shell",
+                2000,
+                "/system/priv-app/Shell/Shell.apk",
+            ),
+            (
+                "com.android.settings",
+                1000,
+                "/system/priv-app/Settings/Settings.apk",
+            ),
+            (
+                LAUNCHER,
+                10_050,
+                "/system_ext/priv-app/NexusLauncherRelease/NexusLauncherRelease.apk",
+            ),
+            (
+                PERMCTRL,
+                10_051,
+                "/apex/com.android.permission/priv-app/GooglePermissionController@340818022/GooglePermissionController.apk",
+            ),
+        ] {
+            a.packages.insert(
+                name.to_string(),
+                Pkg {
+                    name: name.to_string(),
+                    model: None,
+                    uid,
+                    code_path: path.to_string(),
+                    installed: a.clock.now(),
+                    perms: BTreeMap::new(),
+                    flags: BTreeSet::new(),
+                    checked: BTreeMap::new(),
+                    texts: BTreeMap::new(),
+                    nag: BTreeSet::new(),
+                    ops: BTreeMap::new(),
+                    op_modes: BTreeMap::new(),
+                    exits: Vec::new(),
+                },
+            );
+        }
+        for (k, v) in [
+            ("global:adb_enabled", "1"),
+            ("global:development_settings_enabled", "1"),
+            ("global:window_animation_scale", "1.0"),
+            ("global:transition_animation_scale", "1.0"),
+            ("global:animator_duration_scale", "1.0"),
+            ("secure:android_id", "5f3e8a1c2b4d6e70"),
+            ("system:screen_off_timeout", "60000"),
+            ("system:font_scale", "1.0"),
+        ] {
+            a.settings.insert(k.to_string(), v.to_string());
+        }
+        a.tasks.push(Task {
+            id: 1,
+            pkg: LAUNCHER.to_string(),
+            stack: Vec::new(),
+        });
+        a
+    }
+
+    // ---- logging -------------------------------------------------------
+
+    pub fn log(
+        &self,
+        buffer: Buffer,
+        (uid, pid, tid): (u32, u32, u32),
+        level: char,
+        tag: &str,
+        msg: &str,
+    ) {
+        self.logs.append(Entry {
+            seq: 0,
+            time: self.clock.now(),
+            uid,
+            pid,
+            tid,
+            level,
+            tag: tag.to_string(),
+            msg: msg.to_string(),
+            buffer,
+        });
+    }
+
+    fn sys(&self, level: char, tag: &str, msg: &str) {
+        self.log(Buffer::System, (1000, SYSTEM_PID, 1642), level, tag, msg);
+    }
+
+    fn event(&self, tag: &str, msg: &str) {
+        self.log(Buffer::Events, (1000, SYSTEM_PID, 1642), 'I', tag, msg);
+    }
+
+    // ---- packages ------------------------------------------------------
+
+    /// Installs (or replaces, keeping data and permissions) an app.
+    pub fn install(&mut self, model: AppModel, grant_all: bool) {
+        let name = model.package.clone();
+        let now = self.clock.now();
+        if self.packages.get(&name).is_some_and(Pkg::system) {
+            return;
+        }
+        if let Some(pid) = self.main_pid(&name) {
+            self.kill(pid, USER_REQUESTED, "installPackageLI", false);
+        }
+        let uid = if let Some(p) = self.packages.get(&name) {
+            p.uid
+        } else {
+            self.next_uid += 1;
+            self.next_uid - 1
+        };
+        let mut perms = self
+            .packages
+            .get(&name)
+            .map(|p| p.perms.clone())
+            .unwrap_or_default();
+        perms.retain(|k, _| model.permissions.contains(k));
+        for p in &model.permissions {
+            let runtime = perms::group_of(p).is_some();
+            let e = perms.entry(p.clone()).or_insert(Perm {
+                granted: !runtime,
+                flags: if runtime {
+                    perms::USER_SENSITIVE_WHEN_GRANTED | perms::USER_SENSITIVE_WHEN_DENIED
+                } else {
+                    0
+                },
+                runtime,
+            });
+            if grant_all && runtime {
+                e.granted = true;
+            }
+        }
+        let old = self.packages.remove(&name);
+        let pkg = Pkg {
+            name: name.clone(),
+            code_path: old
+                .as_ref()
+                .map_or_else(|| code_path(&name, uid), |o| o.code_path.clone()),
+            installed: old.as_ref().map_or(now, |o| o.installed),
+            flags: old.as_ref().map(|o| o.flags.clone()).unwrap_or_default(),
+            checked: old.as_ref().map(|o| o.checked.clone()).unwrap_or_default(),
+            texts: BTreeMap::new(),
+            nag: old.as_ref().map(|o| o.nag.clone()).unwrap_or_default(),
+            ops: old.as_ref().map(|o| o.ops.clone()).unwrap_or_default(),
+            op_modes: old.as_ref().map(|o| o.op_modes.clone()).unwrap_or_default(),
+            exits: old.map(|o| o.exits).unwrap_or_default(),
+            model: Some(Arc::new(model)),
+            uid,
+            perms,
+        };
+        self.packages.insert(name.clone(), pkg);
+        self.sys(
+            'I',
+            "PackageManager",
+            &format!("installPackageLI: pkg={name} uid={uid}"),
+        );
+    }
+
+    pub fn uninstall(&mut self, name: &str) -> bool {
+        if self.packages.get(name).is_none_or(Pkg::system) {
+            return false;
+        }
+        self.stop_package(name, USER_REQUESTED, "uninstall pkg");
+        self.packages.remove(name);
+        self.sys(
+            'I',
+            "PackageManager",
+            &format!("Uninstalling package {name}"),
+        );
+        true
+    }
+
+    /// `pm clear`: kills, wipes app data, resets runtime permissions.
+    pub fn clear(&mut self, name: &str) -> bool {
+        if !self.packages.contains_key(name) {
+            return false;
+        }
+        self.stop_package(name, USER_REQUESTED, "clear data");
+        if let Some(p) = self.packages.get_mut(name) {
+            p.flags.clear();
+            p.checked.clear();
+            p.texts.clear();
+            p.nag.clear();
+            for perm in p.perms.values_mut().filter(|x| x.runtime) {
+                perm.granted = false;
+                perm.flags = perms::USER_SENSITIVE_WHEN_GRANTED | perms::USER_SENSITIVE_WHEN_DENIED;
+            }
+        }
+        true
+    }
+
+    /// `pm grant` / `pm revoke`. Revoking kills the app (PERMISSION CHANGE).
+    pub fn set_granted(&mut self, name: &str, perm: &str, granted: bool) -> Result<(), String> {
+        let p = self.packages.get_mut(name).ok_or_else(|| {
+            format!("java.lang.IllegalArgumentException: Unknown package: {name}")
+        })?;
+        let Some(entry) = p.perms.get_mut(perm) else {
+            return Err(format!(
+                "java.lang.SecurityException: Package {name} has not requested permission {perm}"
+            ));
+        };
+        if !entry.runtime {
+            return Err(format!(
+                "java.lang.SecurityException: Permission {perm} requested by {name} is not a changeable permission type"
+            ));
+        }
+        let was = entry.granted;
+        entry.granted = granted;
+        if was && !granted && self.main_pid(name).is_some() {
+            self.stop_package(name, PERMISSION_CHANGE, "permissions revoked");
+        }
+        Ok(())
+    }
+
+    pub fn change_flags(
+        &mut self,
+        name: &str,
+        perm: &str,
+        mask: u32,
+        set: bool,
+    ) -> Result<(), String> {
+        let p = self.packages.get_mut(name).ok_or_else(|| {
+            format!("java.lang.IllegalArgumentException: Unknown package: {name}")
+        })?;
+        let entry = p.perms.get_mut(perm).ok_or_else(|| {
+            format!("java.lang.IllegalArgumentException: Unknown permission: {perm}")
+        })?;
+        if set {
+            entry.flags |= mask;
+        } else {
+            entry.flags &= !mask;
+        }
+        Ok(())
+    }
+
+    // ---- processes -----------------------------------------------------
+
+    pub fn main_pid(&self, pkg: &str) -> Option<u32> {
+        self.procs.values().find(|p| p.name == pkg).map(|p| p.pid)
+    }
+
+    fn start_process(&mut self, pkg: &str, suffix: &str, hosting: &str) -> Option<u32> {
+        let p = self.packages.get(pkg)?;
+        let uid = p.uid;
+        let name = format!("{pkg}{suffix}");
+        if let Some(pid) = self.procs.values().find(|x| x.name == name).map(|x| x.pid) {
+            return Some(pid);
+        }
+        let pid = self.next_pid;
+        self.next_pid += 1 + (pid % 7);
+        let comp = p.model.as_ref().map_or_else(String::new, |m| {
+            format!("{{{}/{}}}", m.package, m.activity_class())
+        });
+        self.procs.insert(
+            pid,
+            Proc {
+                pid,
+                name: name.clone(),
+                pkg: pkg.to_string(),
+                uid,
+            },
+        );
+        self.sys(
+            'I',
+            "ActivityManager",
+            &format!(
+                "Start proc {pid}:{name}/{} for {hosting} {comp}",
+                short_uid(uid)
+            ),
+        );
+        self.event(
+            "am_proc_start",
+            &format!("[0,{pid},{uid},{name},{hosting},{comp}]"),
+        );
+        if suffix.is_empty() {
+            if let Some(m) = self.packages.get(pkg).and_then(|p| p.model.clone()) {
+                for (i, t) in m.timers.iter().enumerate() {
+                    if let Some(every) = parse_span(&t.every) {
+                        self.timer_starts.push((pid, pkg.to_string(), i, every));
+                    }
+                }
+            }
+        }
+        Some(pid)
+    }
+
+    /// Ends a process. `on_its_own`: the app died by itself (EXIT_SELF,
+    /// crash), so ActivityManager prints `has died`.
+    fn kill(&mut self, pid: u32, reason: u8, why: &str, on_its_own: bool) {
+        let Some(p) = self.procs.remove(&pid) else {
+            return;
+        };
+        let fg = self.foreground_pkg() == p.pkg;
+        let (adj, state) = if fg {
+            ("fg ", "TOP ")
+        } else {
+            ("cch+5", "CEM ")
+        };
+        if on_its_own {
+            self.sys(
+                'I',
+                "ActivityManager",
+                &format!("Process {} (pid {pid}) has died: {adj} {state}", p.name),
+            );
+        } else {
+            self.sys(
+                'I',
+                "ActivityManager",
+                &format!(
+                    "Killing {pid}:{}/{} (adj {}): {why}",
+                    p.name,
+                    short_uid(p.uid),
+                    if fg { 0 } else { 905 }
+                ),
+            );
+        }
+        self.event(
+            "am_proc_died",
+            &format!(
+                "[0,{pid},{},{},{}]",
+                p.name,
+                if fg { 0 } else { 905 },
+                if fg { 2 } else { 16 }
+            ),
+        );
+        let now = self.clock.now();
+        if let Some(pkg) = self.packages.get_mut(&p.pkg) {
+            pkg.exits.insert(
+                0,
+                ExitInfo {
+                    time: now,
+                    pid,
+                    process: p.name.clone(),
+                    reason,
+                    status: if reason == EXIT_SELF { 0 } else { 9 },
+                    importance: if fg { 100 } else { 400 },
+                    description: if on_its_own {
+                        String::new()
+                    } else {
+                        why.to_string()
+                    },
+                },
+            );
+            pkg.exits.truncate(16);
+        }
+    }
+
+    /// Kills every process of a package and removes its task.
+    fn stop_package(&mut self, pkg: &str, reason: u8, why: &str) {
+        let pids: Vec<u32> = self
+            .procs
+            .values()
+            .filter(|p| p.pkg == pkg)
+            .map(|p| p.pid)
+            .collect();
+        for pid in pids {
+            self.kill(pid, reason, why, false);
+        }
+        self.remove_task(pkg);
+    }
+
+    fn remove_task(&mut self, pkg: &str) {
+        self.tasks.retain(|t| t.pkg != pkg);
+        if matches!(&self.dialog, Some(Dialog::Permission { pkg: p, .. }) if p == pkg) {
+            self.dialog = None;
+        }
+        if self.focus.as_ref().is_some_and(|(p, _)| p == pkg) {
+            self.focus = None;
+        }
+        if !self.tasks.iter().any(|t| t.pkg == LAUNCHER) {
+            self.tasks.insert(
+                0,
+                Task {
+                    id: 1,
+                    pkg: LAUNCHER.to_string(),
+                    stack: Vec::new(),
+                },
+            );
+        }
+    }
+
+    pub fn force_stop(&mut self, pkg: &str) {
+        if let Some(p) = self.packages.get(pkg) {
+            let appid = p.uid;
+            self.sys(
+                'I',
+                "ActivityManager",
+                &format!("Force stopping {pkg} appid={appid} user=0: from pid 4521"),
+            );
+            self.stop_package(
+                pkg,
+                USER_REQUESTED,
+                &format!("stop {pkg} due to from pid 4521"),
+            );
+        }
+    }
+
+    // ---- activities ----------------------------------------------------
+
+    pub fn foreground_pkg(&self) -> &str {
+        self.tasks.last().map_or(LAUNCHER, |t| t.pkg.as_str())
+    }
+
+    pub fn top_task(&self) -> Option<&Task> {
+        self.tasks.last()
+    }
+
+    /// The screen id the app shows (top of its back stack).
+    pub fn current_screen(&self, pkg: &str) -> Option<&str> {
+        self.tasks
+            .iter()
+            .find(|t| t.pkg == pkg)
+            .and_then(|t| t.stack.last())
+            .map(String::as_str)
+    }
+
+    /// Starts an app's launcher activity (cold when no process runs).
+    pub fn launch(&mut self, pkg: &str, by: Launcher) -> Result<Launch, String> {
+        let model = self
+            .packages
+            .get(pkg)
+            .and_then(|p| p.model.clone())
+            .ok_or_else(|| {
+                format!("Activity class {{{pkg}/{pkg}.MainActivity}} does not exist.")
+            })?;
+        let from_uid = match by {
+            Launcher::Shell => SHELL_UID,
+            Launcher::Home => 10_050,
+        };
+        self.sys(
+            'I',
+            "ActivityTaskManager",
+            &format!(
+                "START u0 {{act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10200000 cmp={}}} from uid {from_uid}",
+                model.short_component()
+            ),
+        );
+        if matches!(self.dialog, Some(Dialog::Crash { .. })) {
+            self.dialog = None;
+        }
+        let cold = self.main_pid(pkg).is_none();
+        if cold {
+            self.start_process(pkg, "", "next-top-activity");
+        }
+        let existing = self.tasks.iter().position(|t| t.pkg == pkg);
+        let new_task = if let Some(i) = existing {
+            let t = self.tasks.remove(i);
+            let empty = t.stack.is_empty();
+            self.tasks.push(t);
+            empty
+        } else {
+            self.next_task += 1;
+            self.tasks.push(Task {
+                id: self.next_task,
+                pkg: pkg.to_string(),
+                stack: Vec::new(),
+            });
+            true
+        };
+        self.sys(
+            'I',
+            "ActivityTaskManager",
+            &format!(
+                "Displayed {} for user 0: +{}ms",
+                model.short_component(),
+                if cold { 612 } else { 143 }
+            ),
+        );
+        if new_task {
+            let effects = model.on_launch.clone();
+            self.run_effects(pkg, &effects, None, 0);
+            if self.current_screen(pkg).is_none() && self.tasks.iter().any(|t| t.pkg == pkg) {
+                if let Some(first) = model.screens.first() {
+                    let id = first.id.clone();
+                    self.goto(pkg, &id, 0);
+                }
+            }
+        }
+        self.reask(pkg);
+        Ok(Launch {
+            cold,
+            component: model.short_component(),
+        })
+    }
+
+    fn goto(&mut self, pkg: &str, screen: &str, depth: u32) {
+        let Some(t) = self.tasks.iter_mut().find(|t| t.pkg == pkg) else {
+            return;
+        };
+        t.stack.push(screen.to_string());
+        let effects = self
+            .packages
+            .get(pkg)
+            .and_then(|p| p.model.as_ref())
+            .and_then(|m| m.screen(screen))
+            .map(|s| s.on_enter.clone())
+            .unwrap_or_default();
+        self.run_effects(pkg, &effects, None, depth + 1);
+    }
+
+    /// BACK inside an app: pops a screen, or finishes the task to home.
+    fn back(&mut self, pkg: &str) {
+        let Some(i) = self.tasks.iter().position(|t| t.pkg == pkg) else {
+            return;
+        };
+        self.tasks[i].stack.pop();
+        if self.tasks[i].stack.is_empty() {
+            self.tasks.remove(i);
+            self.home();
+        }
+    }
+
+    pub fn home(&mut self) {
+        if let Some(i) = self.tasks.iter().position(|t| t.pkg == LAUNCHER) {
+            let t = self.tasks.remove(i);
+            self.tasks.push(t);
+        }
+    }
+
+    fn reask(&mut self, pkg: &str) {
+        let nag: Vec<String> = self
+            .packages
+            .get(pkg)
+            .map(|p| p.nag.iter().cloned().collect())
+            .unwrap_or_default();
+        if !nag.is_empty() && self.dialog.is_none() && self.foreground_pkg() == pkg {
+            self.request(pkg, &nag);
+        }
+    }
+
+    // ---- app effects ---------------------------------------------------
+
+    fn uid_state(&self, pkg: &str) -> &'static str {
+        if self.foreground_pkg() == pkg {
+            "top"
+        } else {
+            "bg"
+        }
+    }
+
+    /// Runs effects for an app; `tapped` is the widget id for `toggle`.
+    pub fn run_effects(&mut self, pkg: &str, effects: &[Effect], tapped: Option<&str>, depth: u32) {
+        if depth > 32 {
+            return;
+        }
+        for e in effects {
+            if self.main_pid(pkg).is_none() {
+                return; // the app died on an earlier effect
+            }
+            match e {
+                Effect::Goto(s) => {
+                    self.goto(pkg, s, depth);
+                    self.reask(pkg);
+                }
+                Effect::Back => {
+                    self.back(pkg);
+                    self.reask(pkg);
+                }
+                Effect::Exit => self.app_exit(pkg),
+                Effect::Crash(msg) => self.app_crash(pkg, msg),
+                Effect::Toggle => {
+                    if let (Some(id), Some(p)) = (tapped, self.packages.get_mut(pkg)) {
+                        let default = p
+                            .model
+                            .as_ref()
+                            .and_then(|m| {
+                                m.screens
+                                    .iter()
+                                    .flat_map(|s| &s.widgets)
+                                    .find(|w| w.id.as_deref() == Some(id))
+                            })
+                            .is_some_and(|w| w.checked);
+                        let v = p.checked.entry(id.to_string()).or_insert(default);
+                        *v = !*v;
+                    }
+                }
+                Effect::Request(ps) => self.request(pkg, ps),
+                Effect::Login => self.flag(pkg, "logged_in", true),
+                Effect::Logout => self.flag(pkg, "logged_in", false),
+                Effect::DeleteAccount => {
+                    self.flag(pkg, "logged_in", false);
+                    self.flag(pkg, "account_deleted", true);
+                }
+                Effect::Set(f) => self.flag(pkg, f, true),
+                Effect::Unset(f) => self.flag(pkg, f, false),
+                Effect::Appop(n) => {
+                    let state = n
+                        .state
+                        .clone()
+                        .unwrap_or_else(|| self.uid_state(pkg).to_string());
+                    let dur = n.duration.as_deref().and_then(parse_span);
+                    self.note_op(pkg, &n.op, &state, dur);
+                }
+                Effect::ReadIdentifiers => {
+                    self.log(
+                        Buffer::Main,
+                        (1001, PHONE_PID, PHONE_PID + 18),
+                        'E',
+                        "TelephonyPermissions",
+                        &format!("reportAccessDeniedToReadIdentifiers:{pkg}:getDeviceId:isPreinstalled=false:isPrivApp=false"),
+                    );
+                    let state = self.uid_state(pkg).to_string();
+                    self.note_op(pkg, "READ_DEVICE_IDENTIFIERS", &state, None);
+                }
+                Effect::ReadClipboard => {
+                    let state = self.uid_state(pkg).to_string();
+                    if state == "top" {
+                        self.note_op(pkg, "READ_CLIPBOARD", &state, None);
+                    } else {
+                        self.sys('W', "ClipboardService", &format!("Denying clipboard access to {pkg}, application is not in focus nor is it a system service for user 0"));
+                        self.record_op(pkg, "READ_CLIPBOARD", &state, false, None);
+                    }
+                }
+                Effect::Log(l) => {
+                    let (uid, pid) = (
+                        self.packages.get(pkg).map_or(0, |p| p.uid),
+                        self.main_pid(pkg).unwrap_or(0),
+                    );
+                    self.log(
+                        Buffer::Main,
+                        (uid, pid, pid),
+                        l.level.unwrap_or('I'),
+                        &l.tag,
+                        &l.msg,
+                    );
+                }
+                Effect::StartProcess(suffix) => {
+                    self.start_process(pkg, suffix, "service");
+                }
+                Effect::If(c) => {
+                    let holds = self
+                        .packages
+                        .get(pkg)
+                        .is_some_and(|p| cond_holds(&c.flag, &p.flags));
+                    let branch = if holds {
+                        c.then.clone()
+                    } else {
+                        c.otherwise.clone()
+                    };
+                    self.run_effects(pkg, &branch, tapped, depth + 1);
+                }
+            }
+        }
+    }
+
+    fn flag(&mut self, pkg: &str, f: &str, on: bool) {
+        if let Some(p) = self.packages.get_mut(pkg) {
+            if on {
+                p.flags.insert(f.to_string());
+            } else {
+                p.flags.remove(f);
+            }
+        }
+    }
+
+    /// Notes an op: Access when allowed, else Reject.
+    pub fn note_op(&mut self, pkg: &str, op: &str, state: &str, duration: Option<i64>) {
+        let allowed = self.op_allowed(pkg, op, state);
+        self.record_op(pkg, op, state, allowed, duration);
+    }
+
+    /// The op's mode name for dumps: `allow`, `ignore`, `foreground`, `default`.
+    pub fn op_mode(&self, pkg: &str, op: &str) -> String {
+        let Some(p) = self.packages.get(pkg) else {
+            return "default".into();
+        };
+        if let Some(m) = p.op_modes.get(op) {
+            return m.clone();
+        }
+        if op == "READ_DEVICE_IDENTIFIERS" {
+            return "default".into();
+        }
+        match perms::op_permission(op) {
+            Some(perm) => match p.perms.get(perm) {
+                Some(x) if x.granted => {
+                    if op.ends_with("LOCATION") || op == "CAMERA" || op == "RECORD_AUDIO" {
+                        "foreground".into()
+                    } else {
+                        "allow".into()
+                    }
+                }
+                _ => "ignore".into(),
+            },
+            None => "allow".into(),
+        }
+    }
+
+    fn op_allowed(&self, pkg: &str, op: &str, state: &str) -> bool {
+        match self.op_mode(pkg, op).as_str() {
+            "allow" => true,
+            "foreground" => {
+                state == "top" || state == "fg" || op == "FINE_LOCATION" || op == "COARSE_LOCATION"
+            }
+            _ => false,
+        }
+    }
+
+    fn record_op(
+        &mut self,
+        pkg: &str,
+        op: &str,
+        state: &str,
+        allowed: bool,
+        duration: Option<i64>,
+    ) {
+        let now = self.clock.now();
+        if let Some(p) = self.packages.get_mut(pkg) {
+            let k = p
+                .ops
+                .entry(op.to_string())
+                .or_default()
+                .entry(format!("{state}-s"))
+                .or_default();
+            if allowed {
+                k.access = Some(now);
+                k.duration = duration;
+            } else {
+                k.reject = Some(now);
+            }
+        }
+    }
+
+    /// One `requestPermissions` call: logged always, auto-denied for
+    /// granted-or-fixed ones, a dialog for the rest.
+    pub fn request(&mut self, pkg: &str, wanted: &[String]) {
+        let Some(p) = self.packages.get(pkg) else {
+            return;
+        };
+        self.sys(
+            'I',
+            "ActivityTaskManager",
+            &format!(
+                "START u0 {{act=android.content.pm.action.REQUEST_PERMISSIONS pkg={PERMCTRL} cmp={PERMCTRL}/{GRANT_ACTIVITY} (has extras)}} from uid {}",
+                p.uid
+            ),
+        );
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        let mut denied = Vec::new();
+        for perm in wanted {
+            let Some(st) = p.perms.get(perm) else {
+                denied.push(perm.clone());
+                continue;
+            };
+            if st.granted {
+                continue;
+            }
+            if st.flags & USER_FIXED != 0 || !st.runtime {
+                denied.push(perm.clone());
+                continue;
+            }
+            let g = perms::group_of(perm).unwrap_or("OTHER").to_string();
+            match groups.iter_mut().find(|(x, _)| *x == g) {
+                Some((_, v)) => v.push(perm.clone()),
+                None => groups.push((g, vec![perm.clone()])),
+            }
+        }
+        if groups.is_empty() || self.dialog.is_some() {
+            if self.dialog.is_some() {
+                denied.extend(groups.into_iter().flat_map(|(_, v)| v));
+            }
+            self.deliver(pkg, &denied);
+        } else {
+            self.dialog = Some(Dialog::Permission {
+                pkg: pkg.to_string(),
+                groups,
+                denied,
+            });
+        }
+    }
+
+    fn deliver(&mut self, pkg: &str, denied: &[String]) {
+        let Some(model) = self.packages.get(pkg).and_then(|p| p.model.clone()) else {
+            return;
+        };
+        if denied.is_empty() {
+            if let Some(p) = self.packages.get_mut(pkg) {
+                p.nag.clear();
+            }
+            return;
+        }
+        match model.on_denial {
+            OnDenial::Continue => {}
+            OnDenial::Exit => self.app_exit(pkg),
+            OnDenial::Crash => {
+                self.app_crash(pkg, "java.lang.SecurityException: permission denied");
+            }
+            OnDenial::Reask => {
+                if let Some(p) = self.packages.get_mut(pkg) {
+                    p.nag.extend(denied.iter().cloned());
+                }
+            }
+        }
+    }
+
+    /// The user answered the top group of the permission dialog.
+    fn answer(&mut self, grant: bool) {
+        let Some(Dialog::Permission {
+            pkg,
+            mut groups,
+            mut denied,
+        }) = self.dialog.take()
+        else {
+            return;
+        };
+        if groups.is_empty() {
+            return;
+        }
+        let (_, ps) = groups.remove(0);
+        if let Some(p) = self.packages.get_mut(&pkg) {
+            for perm in &ps {
+                if let Some(st) = p.perms.get_mut(perm) {
+                    if grant {
+                        st.granted = true;
+                        st.flags = (st.flags | USER_SET) & !USER_FIXED;
+                    } else {
+                        st.granted = false;
+                        st.flags |= if st.flags & USER_SET != 0 {
+                            USER_SET | USER_FIXED
+                        } else {
+                            USER_SET
+                        };
+                    }
+                }
+            }
+            if grant {
+                p.nag.retain(|n| !ps.contains(n));
+            }
+        }
+        if !grant {
+            denied.extend(ps);
+        }
+        if groups.is_empty() {
+            self.deliver(&pkg, &denied);
+        } else {
+            self.dialog = Some(Dialog::Permission {
+                pkg,
+                groups,
+                denied,
+            });
+        }
+    }
+
+    fn app_exit(&mut self, pkg: &str) {
+        if let Some(pid) = self.main_pid(pkg) {
+            let others: Vec<u32> = self
+                .procs
+                .values()
+                .filter(|p| p.pkg == pkg && p.pid != pid)
+                .map(|p| p.pid)
+                .collect();
+            self.kill(pid, EXIT_SELF, "exit", true);
+            for o in others {
+                self.kill(o, EXIT_SELF, "exit", true);
+            }
+        }
+        self.remove_task(pkg);
+    }
+
+    fn app_crash(&mut self, pkg: &str, msg: &str) {
+        let Some(pid) = self.main_pid(pkg) else {
+            return;
+        };
+        let uid = self.packages.get(pkg).map_or(0, |p| p.uid);
+        let at = (uid, pid, pid);
+        self.log(Buffer::Main, at, 'D', "AndroidRuntime", "Shutting down VM");
+        let body = format!(
+            "FATAL EXCEPTION: main\nProcess: {pkg}, PID: {pid}\n{msg}\n\tat {pkg}.MainActivity.onClick(MainActivity.java:42)\n\tat android.view.View.performClick(View.java:7659)\n\tat android.os.Handler.handleCallback(Handler.java:959)\n\tat android.os.Looper.loop(Looper.java:337)\n\tat android.app.ActivityThread.main(ActivityThread.java:9015)"
+        );
+        self.log(Buffer::Crash, at, 'E', "AndroidRuntime", &body);
+        self.sys(
+            'W',
+            "ActivityTaskManager",
+            &format!("  Force finishing activity {pkg}/.MainActivity"),
+        );
+        self.log(
+            Buffer::Main,
+            at,
+            'I',
+            "Process",
+            &format!("Sending signal. PID: {pid} SIG: 9"),
+        );
+        let others: Vec<u32> = self
+            .procs
+            .values()
+            .filter(|p| p.pkg == pkg && p.pid != pid)
+            .map(|p| p.pid)
+            .collect();
+        self.kill(pid, APP_CRASH, "crash", true);
+        for o in others {
+            self.kill(o, APP_CRASH, "crash", true);
+        }
+        self.remove_task(pkg);
+        self.dialog = Some(Dialog::Crash {
+            pkg: pkg.to_string(),
+        });
+    }
+
+    /// A timer tick: runs the timer's effects when `pid` still lives.
+    /// Returns false when the timer should stop.
+    pub fn timer_tick(&mut self, pid: u32, pkg: &str, index: usize) -> bool {
+        if !self.procs.contains_key(&pid) {
+            return false;
+        }
+        let Some(t) = self
+            .packages
+            .get(pkg)
+            .and_then(|p| p.model.as_ref())
+            .and_then(|m| m.timers.get(index))
+            .cloned()
+        else {
+            return false;
+        };
+        let ok = t.when.as_deref().is_none_or(|c| {
+            self.packages
+                .get(pkg)
+                .is_some_and(|p| cond_holds(c, &p.flags))
+        });
+        if ok {
+            self.run_effects(pkg, &t.effects, None, 0);
+        }
+        true
+    }
+
+    // ---- input ---------------------------------------------------------
+
+    pub fn tap(&mut self, x: i32, y: i32) {
+        let now = self.clock.now();
+        self.anim_until = now + self.anim_ms;
+        let screen = self.screen(false);
+        let Some(node) = screen.hit(x, y).cloned() else {
+            return;
+        };
+        self.activate(&node);
+    }
+
+    fn activate(&mut self, node: &Node) {
+        let rid = node.resource_id.clone();
+        if let Some(b) = rid.strip_prefix(PERMCTRL_ID) {
+            match b {
+                "permission_allow_button"
+                | "permission_allow_foreground_only_button"
+                | "permission_allow_one_time_button" => self.answer(true),
+                "permission_deny_button" | "permission_deny_and_dont_ask_again_button" => {
+                    self.answer(false);
+                }
+                _ => {}
+            }
+            return;
+        }
+        if rid == "android:id/aerr_close" || rid == "android:id/aerr_app_info" {
+            self.dialog = None;
+            self.home();
+            return;
+        }
+        if node.package == LAUNCHER {
+            let pkg = self
+                .packages
+                .values()
+                .find(|p| !p.system() && p.label() == node.text)
+                .map(|p| p.name.clone());
+            if let Some(pkg) = pkg {
+                let _ = self.launch(&pkg, Launcher::Home);
+            }
+            return;
+        }
+        let pkg = node.package.clone();
+        let Some(model) = self.packages.get(&pkg).and_then(|p| p.model.clone()) else {
+            return;
+        };
+        let Some(screen_id) = self.current_screen(&pkg).map(str::to_string) else {
+            return;
+        };
+        let Some(screen) = model.screen(&screen_id) else {
+            return;
+        };
+        let short = rid.split_once(":id/").map(|(_, s)| s.to_string());
+        let widget = screen
+            .widgets
+            .iter()
+            .enumerate()
+            .find(|(i, w)| match (&w.id, &short) {
+                (Some(id), Some(s)) => id == s || id.ends_with(&format!(":id/{s}")),
+                _ => {
+                    node.content_desc == format!("w{i}")
+                        || (w.id.is_none() && rid.is_empty() && w.text == node.text)
+                }
+            });
+        let Some((_, w)) = widget else {
+            return;
+        };
+        if w.class.as_deref() == Some("android.widget.EditText") {
+            self.focus = w.id.clone().map(|id| (pkg.clone(), id));
+        }
+        let effects = w.on_tap.clone();
+        let id = w.id.clone();
+        self.run_effects(&pkg, &effects, id.as_deref(), 0);
+    }
+
+    pub fn key(&mut self, code: u32) {
+        self.anim_until = self.clock.now() + self.anim_ms;
+        match code {
+            3 => {
+                if matches!(self.dialog, Some(Dialog::Crash { .. })) {
+                    self.dialog = None;
+                }
+                self.home();
+            }
+            4 => match &self.dialog {
+                Some(Dialog::Permission { .. }) => self.answer(false),
+                Some(Dialog::Crash { .. }) => self.dialog = None,
+                None => {
+                    let fg = self.foreground_pkg().to_string();
+                    if fg != LAUNCHER {
+                        self.back(&fg);
+                        self.reask(&fg);
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+
+    pub fn text(&mut self, s: &str) {
+        if let Some((pkg, id)) = self.focus.clone() {
+            if let Some(p) = self.packages.get_mut(&pkg) {
+                p.texts.entry(id).or_default().push_str(s);
+            }
+        }
+    }
+
+    // ---- the screen ----------------------------------------------------
+
+    /// What is on the display; `capture` adds the tap-animation overlay.
+    pub fn screen(&self, capture: bool) -> Screen {
+        let (w, h) = (self.width, self.height);
+        let mut windows = Vec::new();
+        let top = self.foreground_pkg().to_string();
+        if top == LAUNCHER {
+            windows.push(self.launcher_window());
+        } else if let Some(win) = self.app_window(&top) {
+            windows.push(win);
+        }
+        match &self.dialog {
+            Some(Dialog::Permission { pkg, groups, .. }) => {
+                if let Some((g, ps)) = groups.first() {
+                    let label = self
+                        .packages
+                        .get(pkg)
+                        .map_or(pkg.as_str(), Pkg::label)
+                        .to_string();
+                    let denied_before = ps.iter().any(|p| {
+                        self.packages
+                            .get(pkg)
+                            .and_then(|x| x.perms.get(p))
+                            .is_some_and(|s| s.flags & USER_SET != 0 && !s.granted)
+                    });
+                    windows.push(permission_window(
+                        w,
+                        &perms::group_message(g, &label),
+                        perms::foreground_only(g),
+                        denied_before,
+                    ));
+                }
+            }
+            Some(Dialog::Crash { pkg }) => {
+                let label = self
+                    .packages
+                    .get(pkg)
+                    .map_or(pkg.as_str(), Pkg::label)
+                    .to_string();
+                windows.push(crash_window(w, &label));
+            }
+            None => {}
+        }
+        if capture && self.clock.now() < self.anim_until {
+            let left = self.anim_until - self.clock.now();
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let alpha = (left * 160 / self.anim_ms.max(1)).clamp(1, 255) as u8;
+            let mut n = Node::container(
+                "android.view.View",
+                "com.android.systemui",
+                Rect::new(0, 0, w, h),
+            );
+            n.style.background = Rgba([0, 0, 0, alpha]);
+            windows.push(Window {
+                package: "com.android.systemui".into(),
+                title: "ScreenDecorOverlay".into(),
+                root: n,
+            });
+        }
+        Screen {
+            width: u32::try_from(w).unwrap_or(0),
+            height: u32::try_from(h).unwrap_or(0),
+            background: Rgba([20, 40, 70, 255]),
+            windows,
+        }
+    }
+
+    fn launcher_window(&self) -> Window {
+        let (w, h) = (self.width, self.height);
+        let mut root = Node::container(
+            "android.widget.FrameLayout",
+            LAUNCHER,
+            Rect::new(0, 0, w, h),
+        );
+        let cell_w = w / 4;
+        for (i, p) in self.packages.values().filter(|p| !p.system()).enumerate() {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+            let (col, row) = ((i % 4) as i32, (i / 4) as i32);
+            let r = Rect::new(
+                col * cell_w,
+                300 + row * 300,
+                (col + 1) * cell_w,
+                300 + row * 300 + 260,
+            );
+            let mut n = Node::container("android.widget.TextView", LAUNCHER, r);
+            n.text = p.label().to_string();
+            n.content_desc = p.label().to_string();
+            n.clickable = true;
+            n.long_clickable = true;
+            n.focusable = true;
+            n.style.text_size = 36.0;
+            n.style.foreground = Rgba::WHITE;
+            root.children.push(n);
+        }
+        Window {
+            package: LAUNCHER.into(),
+            title: format!("{LAUNCHER}/{LAUNCHER}.NexusLauncherActivity"),
+            root,
+        }
+    }
+
+    fn app_window(&self, pkg: &str) -> Option<Window> {
+        let p = self.packages.get(pkg)?;
+        let m = p.model.as_ref()?;
+        let screen = m.screen(self.current_screen(pkg)?)?;
+        let (w, h) = (self.width, self.height);
+        let mut root = Node::container("android.widget.FrameLayout", pkg, Rect::new(0, 0, w, h));
+        root.style.background = Rgba::WHITE;
+        let mut content = Node::container(
+            "android.widget.LinearLayout",
+            pkg,
+            Rect::new(0, 120, w, h - 130),
+        );
+        content.resource_id = "android:id/content".into();
+        let mut y = 160;
+        for (i, wd) in screen.widgets.iter().enumerate() {
+            if let Some(c) = &wd.when {
+                if !cond_holds(c, &p.flags) {
+                    continue;
+                }
+            }
+            let class = wd.class.clone().unwrap_or_else(|| {
+                if wd.checkable {
+                    "android.widget.CheckBox".into()
+                } else if wd.on_tap.is_empty() {
+                    "android.widget.TextView".into()
+                } else {
+                    "android.widget.Button".into()
+                }
+            });
+            let bounds = if let Some(b) = wd.bounds {
+                Rect::new(b[0], b[1], b[2], b[3])
+            } else {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+                let lines = (wd.text.chars().count() / 36 + 1) as i32;
+                let hh = wd.height.unwrap_or(if class.ends_with("TextView") {
+                    50 * lines + 40
+                } else {
+                    140
+                });
+                let r = Rect::new(48, y, w - 48, y + hh);
+                y += hh + 24;
+                r
+            };
+            let mut n = Node::container(&class, pkg, bounds);
+            n.text = p
+                .texts
+                .get(wd.id.as_deref().unwrap_or(""))
+                .cloned()
+                .unwrap_or_else(|| wd.text.clone());
+            n.resource_id = wd.id.as_ref().map_or_else(String::new, |id| {
+                if id.contains(":id/") {
+                    id.clone()
+                } else {
+                    format!("{pkg}:id/{id}")
+                }
+            });
+            n.content_desc = if wd.content_desc.is_empty() && wd.id.is_none() && wd.text.is_empty()
+            {
+                format!("w{i}")
+            } else {
+                wd.content_desc.clone()
+            };
+            n.checkable = wd.checkable;
+            n.checked = wd.checkable
+                && wd
+                    .id
+                    .as_ref()
+                    .and_then(|id| p.checked.get(id))
+                    .copied()
+                    .unwrap_or(wd.checked);
+            n.clickable = wd
+                .clickable
+                .unwrap_or(!wd.on_tap.is_empty() || wd.checkable);
+            n.focusable = n.clickable;
+            n.style = Style {
+                border: n.clickable,
+                background: if class.ends_with("Button") {
+                    Rgba([225, 235, 250, 255])
+                } else {
+                    Rgba::TRANSPARENT
+                },
+                ..Style::default()
+            };
+            content.children.push(n);
+        }
+        root.children.push(content);
+        Some(Window {
+            package: pkg.into(),
+            title: format!("{pkg}/{}", m.activity_class()),
+            root,
+        })
+    }
+}
+
+fn button(id: &str, text: &str, r: Rect, pkg: &str) -> Node {
+    let mut n = Node::container("android.widget.Button", pkg, r);
+    n.resource_id = id.to_string();
+    n.text = text.to_string();
+    n.clickable = true;
+    n.focusable = true;
+    n.style.border = true;
+    n
+}
+
+fn permission_window(w: i32, message: &str, fg_only: bool, denied_before: bool) -> Window {
+    let pkg = PERMCTRL;
+    let mut root = Node::container(
+        "android.widget.FrameLayout",
+        pkg,
+        Rect::new(0, 1381, w, 2256),
+    );
+    root.style.background = Rgba([240, 240, 245, 255]);
+    let mut dialog = Node::container(
+        "android.widget.LinearLayout",
+        pkg,
+        Rect::new(0, 1381, w, 2256),
+    );
+    dialog.resource_id = format!("{PERMCTRL_ID}grant_dialog");
+    let mut msg = Node::container(
+        "android.widget.TextView",
+        pkg,
+        Rect::new(102, 1633, w - 102, 1680),
+    );
+    msg.resource_id = format!("{PERMCTRL_ID}permission_message");
+    msg.text = message.to_string();
+    dialog.children.push(msg);
+    let rows = [
+        Rect::new(72, 1728, w - 72, 1836),
+        Rect::new(72, 1884, w - 72, 1992),
+        Rect::new(72, 2040, w - 72, 2148),
+    ];
+    let deny_id = if denied_before {
+        "permission_deny_and_dont_ask_again_button"
+    } else {
+        "permission_deny_button"
+    };
+    if fg_only {
+        dialog.children.push(button(
+            &format!("{PERMCTRL_ID}permission_allow_foreground_only_button"),
+            "While using the app",
+            rows[0],
+            pkg,
+        ));
+        dialog.children.push(button(
+            &format!("{PERMCTRL_ID}permission_allow_one_time_button"),
+            "Only this time",
+            rows[1],
+            pkg,
+        ));
+        dialog.children.push(button(
+            &format!("{PERMCTRL_ID}{deny_id}"),
+            "Don\u{2019}t allow",
+            rows[2],
+            pkg,
+        ));
+    } else {
+        dialog.children.push(button(
+            &format!("{PERMCTRL_ID}permission_allow_button"),
+            "Allow",
+            rows[0],
+            pkg,
+        ));
+        dialog.children.push(button(
+            &format!("{PERMCTRL_ID}{deny_id}"),
+            "Don\u{2019}t allow",
+            rows[1],
+            pkg,
+        ));
+    }
+    root.children.push(dialog);
+    Window {
+        package: pkg.into(),
+        title: format!("{pkg}/{GRANT_ACTIVITY}"),
+        root,
+    }
+}
+
+fn crash_window(w: i32, label: &str) -> Window {
+    let mut root = Node::container(
+        "android.widget.FrameLayout",
+        "android",
+        Rect::new(0, 1590, w, 2256),
+    );
+    root.style.background = Rgba([250, 250, 250, 255]);
+    let mut title = Node::container(
+        "android.widget.TextView",
+        "android",
+        Rect::new(102, 1710, w - 102, 1767),
+    );
+    title.resource_id = "android:id/alertTitle".into();
+    title.text = format!("{label} keeps stopping");
+    root.children.push(title);
+    root.children.push(button(
+        "android:id/aerr_app_info",
+        "App info",
+        Rect::new(30, 1862, w - 30, 2006),
+        "android",
+    ));
+    root.children.push(button(
+        "android:id/aerr_close",
+        "Close app",
+        Rect::new(30, 2006, w - 30, 2150),
+        "android",
+    ));
+    Window {
+        package: "android".into(),
+        title: format!("Application Error: {label}"),
+        root,
+    }
+}

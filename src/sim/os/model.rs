@@ -1,0 +1,576 @@
+//! The declarative fixture-app model (`fixtures/apps/*.yaml`, documented in
+//! `docs/fixture-apps.md`): serde types with `deny_unknown_fields`, loading
+//! with errors that name the file and the key path, and the well-formedness
+//! checks (screens referenced exist, requested permissions are declared...).
+//! Pure: no device state here.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::clock::parse_span;
+use super::perms;
+
+/// The kind of app; later issues judge "necessary permissions" by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppType {
+    Notes,
+    News,
+    Utility,
+    Social,
+    Shopping,
+    Navigation,
+    Other,
+}
+
+/// What the app does when a runtime permission it asked for is denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDenial {
+    /// Keeps working.
+    #[default]
+    Continue,
+    /// Quits (`EXIT_SELF`).
+    Exit,
+    /// Throws (`FATAL EXCEPTION`).
+    Crash,
+    /// Asks again on every screen change and every relaunch.
+    Reask,
+}
+
+/// One app.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppModel {
+    pub package: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub app_type: AppType,
+    #[serde(default = "default_version")]
+    pub version: String,
+    /// Launcher activity, short form (`.MainActivity`) or full class.
+    #[serde(default = "default_activity")]
+    pub activity: String,
+    /// Manifest `<uses-permission>` names.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// Run when the app's task is created (launch from scratch); must
+    /// reach a screen with `goto`, else the first screen is shown.
+    #[serde(default)]
+    pub on_launch: Vec<Effect>,
+    #[serde(default)]
+    pub on_denial: OnDenial,
+    /// Effects repeated in simulated time while the main process lives.
+    #[serde(default)]
+    pub timers: Vec<Timer>,
+    pub screens: Vec<ScreenModel>,
+    /// The YAML text the model came from: the bytes of its simulated APK.
+    #[serde(skip)]
+    pub source: String,
+}
+
+fn default_version() -> String {
+    "1.0".to_string()
+}
+
+fn default_activity() -> String {
+    ".MainActivity".to_string()
+}
+
+/// A repeating effect.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timer {
+    /// `10s`, `500ms`, `2m`.
+    pub every: String,
+    /// Only when this flag holds (`!flag` for its absence).
+    #[serde(default)]
+    pub when: Option<String>,
+    pub effects: Vec<Effect>,
+}
+
+/// One screen (an activity state) of the app.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenModel {
+    pub id: String,
+    #[serde(default)]
+    pub on_enter: Vec<Effect>,
+    #[serde(default)]
+    pub widgets: Vec<Widget>,
+}
+
+/// One view on a screen.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Widget {
+    #[serde(default)]
+    pub text: String,
+    /// Short resource id (`agree` → `com.x:id/agree`); a value containing
+    /// `:id/` is used as is.
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub content_desc: String,
+    /// Defaults: `android.widget.Button` when tappable, `CheckBox` when
+    /// checkable, else `android.widget.TextView`.
+    #[serde(default)]
+    pub class: Option<String>,
+    #[serde(default)]
+    pub checkable: bool,
+    #[serde(default)]
+    pub checked: bool,
+    /// Defaults to true when the widget has `on_tap` effects.
+    #[serde(default)]
+    pub clickable: Option<bool>,
+    /// `[left, top, right, bottom]`; else the widget is placed below the
+    /// previous one.
+    #[serde(default)]
+    pub bounds: Option<[i32; 4]>,
+    /// Height in the vertical layout (default by class and text length).
+    #[serde(default)]
+    pub height: Option<i32>,
+    /// Shown only when this flag holds (`!flag` for its absence).
+    #[serde(default)]
+    pub when: Option<String>,
+    #[serde(default)]
+    pub on_tap: Vec<Effect>,
+}
+
+/// An appops note.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpNote {
+    /// `FINE_LOCATION`, `READ_CONTACTS`, ...
+    pub op: String,
+    /// `top`, `fg`, `bg`, `cch`; default: from the app's state.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// `2s` for an op that ran that long.
+    #[serde(default)]
+    pub duration: Option<String>,
+}
+
+/// A log line the app writes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogLine {
+    pub tag: String,
+    pub msg: String,
+    /// `V D I W E`; default `I`.
+    #[serde(default)]
+    pub level: Option<char>,
+}
+
+/// A conditional.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IfFlag {
+    /// Flag name, `!flag` for its absence.
+    pub flag: String,
+    #[serde(default)]
+    pub then: Vec<Effect>,
+    #[serde(default, rename = "else")]
+    pub otherwise: Vec<Effect>,
+}
+
+/// Something that happens: on a tap, on entering a screen, at launch or on
+/// a timer.
+///
+/// In YAML a unit effect is a plain string (`- back`) and the others are
+/// one-key maps (`- goto: home`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Opens a screen (pushed on the back stack).
+    Goto(String),
+    /// Pops the back stack (leaves the app at its root).
+    Back,
+    /// The process quits on its own (`EXIT_SELF`).
+    Exit,
+    /// An uncaught exception with this message.
+    Crash(String),
+    /// Flips the tapped widget's checked state.
+    Toggle,
+    /// One `requestPermissions` call (bundled when several).
+    Request(Vec<String>),
+    Login,
+    Logout,
+    /// Deletes the account at once (logs out, sets `account_deleted`).
+    DeleteAccount,
+    /// Sets an app-data flag (survives restarts, cleared by `pm clear`).
+    Set(String),
+    Unset(String),
+    /// Notes an appops access (Access if permitted, else Reject).
+    Appop(OpNote),
+    /// Tries IMEI/serial: the `reportAccessDeniedToReadIdentifiers` line
+    /// and a `READ_DEVICE_IDENTIFIERS` reject.
+    ReadIdentifiers,
+    /// Reads the clipboard (denied with a log line in background).
+    ReadClipboard,
+    Log(LogLine),
+    /// Starts a process with this suffix (`:push`).
+    StartProcess(String),
+    If(IfFlag),
+}
+
+const UNIT_EFFECTS: &[&str] = &[
+    "back",
+    "exit",
+    "toggle",
+    "login",
+    "logout",
+    "delete_account",
+    "read_identifiers",
+    "read_clipboard",
+];
+const MAP_EFFECTS: &[&str] = &[
+    "goto",
+    "crash",
+    "request",
+    "set",
+    "unset",
+    "appop",
+    "log",
+    "start_process",
+    "if",
+];
+
+struct EffectVisitor;
+
+impl<'de> serde::de::Visitor<'de> for EffectVisitor {
+    type Value = Effect;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "an effect: one of {} or a one-key map with one of {}",
+            UNIT_EFFECTS.join(", "),
+            MAP_EFFECTS.join(", ")
+        )
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Effect, E> {
+        Ok(match v {
+            "back" => Effect::Back,
+            "exit" => Effect::Exit,
+            "toggle" => Effect::Toggle,
+            "login" => Effect::Login,
+            "logout" => Effect::Logout,
+            "delete_account" => Effect::DeleteAccount,
+            "read_identifiers" => Effect::ReadIdentifiers,
+            "read_clipboard" => Effect::ReadClipboard,
+            other => {
+                return Err(E::custom(format!(
+                    "unknown effect `{other}` (plain effects: {}; effects with a value: {})",
+                    UNIT_EFFECTS.join(", "),
+                    MAP_EFFECTS.join(", ")
+                )));
+            }
+        })
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Effect, A::Error> {
+        use serde::de::Error as _;
+        let Some(key) = map.next_key::<String>()? else {
+            return Err(A::Error::custom("an effect map needs exactly one key"));
+        };
+        let e = match key.as_str() {
+            "goto" => Effect::Goto(map.next_value()?),
+            "crash" => Effect::Crash(map.next_value()?),
+            "request" => Effect::Request(map.next_value()?),
+            "set" => Effect::Set(map.next_value()?),
+            "unset" => Effect::Unset(map.next_value()?),
+            "appop" => Effect::Appop(map.next_value()?),
+            "log" => Effect::Log(map.next_value()?),
+            "start_process" => Effect::StartProcess(map.next_value()?),
+            "if" => Effect::If(map.next_value()?),
+            other => {
+                return Err(A::Error::custom(format!(
+                    "unknown effect `{other}` (effects with a value: {}; plain effects: {})",
+                    MAP_EFFECTS.join(", "),
+                    UNIT_EFFECTS.join(", ")
+                )));
+            }
+        };
+        if map.next_key::<String>()?.is_some() {
+            return Err(A::Error::custom(format!(
+                "an effect map has exactly one key; put each effect in its own list item (after `{key}`)"
+            )));
+        }
+        Ok(e)
+    }
+}
+
+impl<'de> Deserialize<'de> for Effect {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EffectVisitor)
+    }
+}
+
+/// A model error, naming the file and the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelError {
+    pub file: PathBuf,
+    /// e.g. `screens[2].widgets[0].on_tap[0]`; empty for the whole file.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(
+                f,
+                "{}: at `{}`: {}",
+                self.file.display(),
+                self.key,
+                self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+/// Whether a condition (`flag` / `!flag`) holds for a set of flags.
+pub fn cond_holds(cond: &str, flags: &BTreeSet<String>) -> bool {
+    match cond.strip_prefix('!') {
+        Some(f) => !flags.contains(f.trim()),
+        None => flags.contains(cond.trim()),
+    }
+}
+
+impl AppModel {
+    /// Parses and checks one model; `file` names it in errors.
+    pub fn from_yaml(src: &str, file: &Path) -> Result<Self, ModelError> {
+        let de = serde_yaml::Deserializer::from_str(src);
+        let mut m: AppModel = serde_path_to_error::deserialize(de).map_err(|e| ModelError {
+            file: file.to_path_buf(),
+            key: {
+                let p = e.path().to_string();
+                if p == "." { String::new() } else { p }
+            },
+            message: e.inner().to_string(),
+        })?;
+        m.source = src.to_string();
+        m.check().map_err(|(key, message)| ModelError {
+            file: file.to_path_buf(),
+            key,
+            message,
+        })?;
+        Ok(m)
+    }
+
+    pub fn load_file(path: &Path) -> Result<Self, ModelError> {
+        let src = std::fs::read_to_string(path).map_err(|e| ModelError {
+            file: path.to_path_buf(),
+            key: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::from_yaml(&src, path)
+    }
+
+    /// Every `*.yaml` in a directory, sorted by file name.
+    pub fn load_dir(dir: &Path) -> Result<Vec<Self>, ModelError> {
+        let err = |message: String| ModelError {
+            file: dir.to_path_buf(),
+            key: String::new(),
+            message,
+        };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| err(format!("cannot list: {e}")))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        paths.sort();
+        let apps = paths
+            .iter()
+            .map(|p| Self::load_file(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut seen = BTreeSet::new();
+        for a in &apps {
+            if !seen.insert(a.package.clone()) {
+                return Err(err(format!("package {} defined twice", a.package)));
+            }
+        }
+        Ok(apps)
+    }
+
+    /// The bytes of the simulated APK (`pm install` parses them back).
+    pub fn apk_bytes(&self) -> Vec<u8> {
+        self.source.clone().into_bytes()
+    }
+
+    pub fn screen(&self, id: &str) -> Option<&ScreenModel> {
+        self.screens.iter().find(|s| s.id == id)
+    }
+
+    /// `com.x/.MainActivity`.
+    pub fn short_component(&self) -> String {
+        format!("{}/{}", self.package, self.activity)
+    }
+
+    /// `com.x.MainActivity`.
+    pub fn activity_class(&self) -> String {
+        if let Some(rest) = self.activity.strip_prefix('.') {
+            format!("{}.{rest}", self.package)
+        } else {
+            self.activity.clone()
+        }
+    }
+
+    /// Well-formedness: `Err((key path, message))`.
+    fn check(&self) -> Result<(), (String, String)> {
+        let valid_pkg = self.package.split('.').count() >= 2
+            && self.package.split('.').all(|p| {
+                p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+        if !valid_pkg {
+            return Err((
+                "package".into(),
+                format!("`{}` is not a package name", self.package),
+            ));
+        }
+        if self.screens.is_empty() {
+            return Err(("screens".into(), "an app needs at least one screen".into()));
+        }
+        let mut ids = BTreeSet::new();
+        for (i, s) in self.screens.iter().enumerate() {
+            if !ids.insert(s.id.as_str()) {
+                return Err((
+                    format!("screens[{i}].id"),
+                    format!("duplicate screen id `{}`", s.id),
+                ));
+            }
+        }
+        for (i, p) in self.permissions.iter().enumerate() {
+            if !p.contains('.') {
+                return Err((
+                    format!("permissions[{i}]"),
+                    format!("`{p}` is not a permission name"),
+                ));
+            }
+        }
+        self.check_effects("on_launch", &self.on_launch, false)?;
+        for (i, t) in self.timers.iter().enumerate() {
+            if parse_span(&t.every).is_none_or(|v| v == 0) {
+                return Err((
+                    format!("timers[{i}].every"),
+                    format!("`{}` is not a period like `10s`", t.every),
+                ));
+            }
+            self.check_effects(&format!("timers[{i}].effects"), &t.effects, false)?;
+        }
+        for (i, s) in self.screens.iter().enumerate() {
+            self.check_effects(&format!("screens[{i}].on_enter"), &s.on_enter, false)?;
+            let mut wids = BTreeSet::new();
+            for (j, w) in s.widgets.iter().enumerate() {
+                let key = format!("screens[{i}].widgets[{j}]");
+                if let Some(id) = &w.id {
+                    if !wids.insert(id.as_str()) {
+                        return Err((
+                            format!("{key}.id"),
+                            format!("duplicate widget id `{id}` on screen `{}`", s.id),
+                        ));
+                    }
+                }
+                if w.on_tap.contains(&Effect::Toggle) && !w.checkable {
+                    return Err((
+                        format!("{key}.on_tap"),
+                        "`toggle` needs `checkable: true`".into(),
+                    ));
+                }
+                if w.checkable && w.id.is_none() {
+                    return Err((
+                        format!("{key}.id"),
+                        "a checkable widget needs an id (its state is kept by id)".into(),
+                    ));
+                }
+                if let Some(b) = w.bounds {
+                    if b[0] >= b[2] || b[1] >= b[3] {
+                        return Err((format!("{key}.bounds"), "bounds must be [left, top, right, bottom] with left < right, top < bottom".into()));
+                    }
+                }
+                self.check_effects(&format!("{key}.on_tap"), &w.on_tap, true)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_effects(
+        &self,
+        key: &str,
+        effects: &[Effect],
+        in_tap: bool,
+    ) -> Result<(), (String, String)> {
+        for (i, e) in effects.iter().enumerate() {
+            let k = format!("{key}[{i}]");
+            match e {
+                Effect::Goto(s) if self.screen(s).is_none() => {
+                    return Err((k, format!("`goto: {s}`: no screen with that id")));
+                }
+                Effect::Toggle if !in_tap => {
+                    return Err((k, "`toggle` only makes sense in `on_tap`".into()));
+                }
+                Effect::Request(ps) => {
+                    if ps.is_empty() {
+                        return Err((k, "`request` needs at least one permission".into()));
+                    }
+                    for p in ps {
+                        if !self.permissions.contains(p) {
+                            return Err((
+                                k,
+                                format!("`{p}` is requested but not declared in `permissions`"),
+                            ));
+                        }
+                        if perms::group_of(p).is_none() {
+                            return Err((
+                                k,
+                                format!("`{p}` is not a runtime permission the simulator knows"),
+                            ));
+                        }
+                    }
+                }
+                Effect::Appop(n) => {
+                    if !perms::KNOWN_OPS.contains(&n.op.as_str()) {
+                        return Err((
+                            k,
+                            format!(
+                                "unknown op `{}` (known: {})",
+                                n.op,
+                                perms::KNOWN_OPS.join(", ")
+                            ),
+                        ));
+                    }
+                    if let Some(s) = &n.state {
+                        if !["top", "fg", "bg", "cch"].contains(&s.as_str()) {
+                            return Err((k, format!("unknown uid state `{s}` (top, fg, bg, cch)")));
+                        }
+                    }
+                    if let Some(d) = &n.duration {
+                        if parse_span(d).is_none() {
+                            return Err((k, format!("`{d}` is not a duration like `2s`")));
+                        }
+                    }
+                }
+                Effect::StartProcess(s) if !s.starts_with(':') => {
+                    return Err((k, format!("`{s}`: a process suffix starts with `:`")));
+                }
+                Effect::If(c) => {
+                    self.check_effects(&format!("{k}.then"), &c.then, in_tap)?;
+                    self.check_effects(&format!("{k}.else"), &c.otherwise, in_tap)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,402 @@
+//! The simulated Android OS driven through the `Backend` trait, as the adbd
+//! server drives it. Output shapes are compared with regexes derived from
+//! real device captures (`../shared/real-captures`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use consentry::sim::backend::{Backend, Output};
+use consentry::sim::os::{AppModel, DeviceConfig, SimDevice};
+use regex::Regex;
+
+fn apps() -> Vec<AppModel> {
+    AppModel::load_dir(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/apps"
+    )))
+    .expect("fixtures load")
+}
+
+fn device() -> Arc<SimDevice> {
+    SimDevice::new(DeviceConfig::default(), apps())
+}
+
+struct Run {
+    out: String,
+    err: String,
+    code: i32,
+}
+
+async fn sh(dev: &SimDevice, cmd: &str) -> Run {
+    let mut p = dev.spawn(cmd);
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(o) = p.output.recv().await {
+            match o {
+                Output::Stdout(b) => out.extend(b),
+                Output::Stderr(b) => err.extend(b),
+                Output::Exit(c) => return c,
+            }
+        }
+        -1
+    })
+    .await
+    .expect("command hung");
+    Run {
+        out: String::from_utf8_lossy(&out).into_owned(),
+        err: String::from_utf8_lossy(&err).into_owned(),
+        code,
+    }
+}
+
+async fn tap_id(dev: &SimDevice, id: &str) {
+    let xml = sh(dev, "uiautomator dump /dev/tty").await.out;
+    let re = Regex::new(&format!(
+        r#"resource-id="{}"[^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]""#,
+        regex::escape(id)
+    ))
+    .unwrap();
+    let c = re
+        .captures(&xml)
+        .unwrap_or_else(|| panic!("no {id} in {xml}"));
+    let n = |i: usize| c[i].parse::<i32>().unwrap();
+    let r = sh(
+        dev,
+        &format!("input tap {} {}", (n(1) + n(3)) / 2, (n(2) + n(4)) / 2),
+    )
+    .await;
+    assert_eq!(r.code, 0);
+}
+
+#[tokio::test]
+async fn basics_exit_codes_and_unknown_commands() {
+    let d = device();
+    let r = sh(&d, "echo 'a b'; exit 3").await;
+    assert_eq!((r.out.as_str(), r.code), ("a b\n", 3));
+    let r = sh(&d, "frobnicate x").await;
+    assert_eq!(r.code, 127);
+    assert_eq!(
+        r.err,
+        "/system/bin/sh: frobnicate: inaccessible or not found\n"
+    );
+    let r = sh(&d, "false && echo no; echo yes").await;
+    assert_eq!(r.out, "yes\n");
+    let r = sh(&d, "export A=x; echo \"$A\"").await;
+    assert_eq!(r.out, "x\n");
+    let r = sh(&d, "echo 'a'\\''; reboot; echo '\\'''").await;
+    assert_eq!(r.out, "a'; reboot; echo '\n");
+    assert_eq!(sh(&d, "wm size").await.out, "Physical size: 1080x2400\n");
+    assert_eq!(sh(&d, "getprop ro.build.version.sdk").await.out, "34\n");
+    let all = sh(&d, "getprop").await.out;
+    let line = Regex::new(r"^\[[\w.\-]+\]: \[.*\]$").unwrap();
+    assert!(all.lines().all(|l| line.is_match(l)), "{all}");
+    assert!(all.contains("[ro.kernel.qemu]: [1]"));
+    assert!(d.banner().starts_with("device::ro.product.name="));
+}
+
+#[tokio::test]
+async fn pm_list_packages_shape() {
+    let d = device();
+    let out = sh(&d, "pm list packages -3 -f").await.out;
+    let re = Regex::new(r"^package:/data/app/~~[A-Za-z0-9_\-]+==/(com\.example\.\w+)-[A-Za-z0-9_\-]+==/base\.apk=(\S+)$").unwrap();
+    assert_eq!(out.lines().count(), 11);
+    for l in out.lines() {
+        let c = re.captures(l).unwrap_or_else(|| panic!("{l}"));
+        assert_eq!(&c[1], &c[2]);
+    }
+    // the real capture's lines match the generic shape too
+    let generic = Regex::new(r"^package:(/\S+\.apk)=([\w.]+)$").unwrap();
+    if let Ok(real) = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/real-captures/dumpsys/pm_list_packages_-f_xiaomi_pad6_android14.txt"
+    )) {
+        assert!(
+            real.lines()
+                .filter(|l| !l.is_empty())
+                .take(50)
+                .all(|l| generic.is_match(l))
+        );
+    }
+    assert!(out.lines().all(|l| generic.is_match(l)));
+}
+
+#[tokio::test]
+async fn consent_screen_then_permission_flags_and_auto_denial() {
+    let d = device();
+    let r = sh(&d, "am start -W -n com.example.nagbox/.MainActivity").await;
+    assert!(r.out.starts_with("Starting: Intent { cmp=com.example.nagbox/.MainActivity }\nStatus: ok\nLaunchState: COLD\n"), "{}", r.out);
+    assert!(r.out.ends_with("Complete\n"));
+    let top = sh(&d, "dumpsys activity activities").await.out;
+    assert!(Regex::new(r"topResumedActivity=ActivityRecord\{[0-9a-f]+ u0 com\.example\.nagbox/\.MainActivity t\d+\}").unwrap().is_match(&top), "{top}");
+    assert!(
+        sh(&d, "dumpsys window")
+            .await
+            .out
+            .contains("mCurrentFocus=Window{")
+    );
+    tap_id(&d, "com.example.nagbox:id/photo").await;
+    let xml = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(xml.contains("com.android.permissioncontroller:id/permission_message"));
+    assert!(xml.contains(r#"package="com.google.android.permissioncontroller""#));
+    tap_id(
+        &d,
+        "com.android.permissioncontroller:id/permission_deny_button",
+    )
+    .await;
+    let pkg = sh(&d, "dumpsys package com.example.nagbox").await.out;
+    assert!(
+        pkg.contains("android.permission.CAMERA: granted=false, flags=[ USER_SET|"),
+        "{pkg}"
+    );
+    // nagbox re-asks on the next screen change: second denial
+    tap_id(&d, "com.example.nagbox:id/discover").await;
+    tap_id(
+        &d,
+        "com.android.permissioncontroller:id/permission_deny_and_dont_ask_again_button",
+    )
+    .await;
+    let pkg = sh(&d, "dumpsys package com.example.nagbox").await.out;
+    let perm = Regex::new(r"(?m)^\s+android\.permission\.CAMERA: granted=false, flags=\[ USER_SET\|USER_FIXED[|\w]*\]$").unwrap();
+    assert!(perm.is_match(&pkg), "{pkg}");
+    // third time: no dialog, but still logged
+    sh(&d, "input keyevent KEYCODE_BACK").await;
+    let xml = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(!xml.contains("permission_message"));
+    let log = sh(&d, "logcat -d").await.out;
+    let start = Regex::new(r"(?m)^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+ +\d+ I ActivityTaskManager: START u0 \{act=android\.content\.pm\.action\.REQUEST_PERMISSIONS pkg=com\.google\.android\.permissioncontroller cmp=com\.google\.android\.permissioncontroller/com\.android\.permissioncontroller\.permission\.ui\.GrantPermissionsActivity \(has extras\)\} from uid \d+$").unwrap();
+    assert_eq!(start.find_iter(&log).count(), 3, "{log}");
+}
+
+#[tokio::test]
+async fn launch_shows_bilingual_consent_and_revoke_kills_with_reason_8() {
+    let d = device();
+    let r = sh(
+        &d,
+        "monkey -p com.example.tidynotes -c android.intent.category.LAUNCHER 1",
+    )
+    .await;
+    assert!(r.out.contains("Events injected: 1"), "{}", r.out);
+    let xml = sh(&d, "uiautomator dump").await;
+    assert_eq!(xml.out, "UI hierchary dumped to: /sdcard/window_dump.xml\n");
+    let file = String::from_utf8(d.read("/sdcard/window_dump.xml").unwrap()).unwrap();
+    assert!(file.contains("同意 Agree") && file.contains("不同意 Disagree"));
+    tap_id(&d, "com.example.tidynotes:id/agree").await;
+    sh(
+        &d,
+        "pm grant com.example.tidynotes android.permission.CAMERA",
+    )
+    .await;
+    let r = sh(
+        &d,
+        "pm revoke com.example.tidynotes android.permission.CAMERA",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.err);
+    let info = sh(&d, "dumpsys activity exit-info com.example.tidynotes")
+        .await
+        .out;
+    assert!(info.contains("reason=8 (PERMISSION CHANGE)"), "{info}");
+    let log = sh(&d, "logcat -d").await.out;
+    assert!(
+        !log.contains("has died"),
+        "revoke is not a death on its own"
+    );
+    let ev = sh(&d, "logcat -d -b events").await.out;
+    assert!(
+        Regex::new(r"I am_proc_start: \[0,\d+,\d+,com\.example\.tidynotes,")
+            .unwrap()
+            .is_match(&ev)
+    );
+    assert!(
+        Regex::new(r"I am_proc_died: \[0,\d+,com\.example\.tidynotes,")
+            .unwrap()
+            .is_match(&ev)
+    );
+}
+
+#[tokio::test]
+async fn crash_gives_fatal_exception_dialog_and_exit_info() {
+    let d = device();
+    sh(&d, "am start -n com.example.crashy/.MainActivity").await;
+    tap_id(&d, "com.example.crashy:id/agree").await;
+    tap_id(&d, "com.example.crashy:id/settings").await;
+    let xml = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(xml.contains(r#"resource-id="android:id/aerr_close""#) && xml.contains("Close app"));
+    let log = sh(&d, "logcat -d -b all").await.out;
+    assert!(
+        Regex::new(r"(?m) E AndroidRuntime: FATAL EXCEPTION: main$")
+            .unwrap()
+            .is_match(&log)
+    );
+    assert!(
+        Regex::new(r"(?m) E AndroidRuntime: Process: com\.example\.crashy, PID: \d+$")
+            .unwrap()
+            .is_match(&log)
+    );
+    assert!(
+        Regex::new(r"ActivityManager: Process com\.example\.crashy \(pid \d+\) has died")
+            .unwrap()
+            .is_match(&log)
+    );
+    let info = sh(&d, "dumpsys activity exit-info com.example.crashy")
+        .await
+        .out;
+    assert!(info.contains("reason=4 (APP CRASH(EXCEPTION))"), "{info}");
+    tap_id(&d, "android:id/aerr_close").await;
+    assert!(sh(&d, "dumpsys window").await.out.contains("nexuslauncher"));
+}
+
+#[tokio::test]
+async fn gatekeeper_exits_on_denial_and_eagerfeed_collects_first() {
+    let d = device();
+    sh(&d, "am start -n com.example.gatekeeper/.MainActivity").await;
+    // a bundled request walks through its groups: location, contacts, phone
+    for _ in 0..3 {
+        tap_id(
+            &d,
+            "com.android.permissioncontroller:id/permission_deny_button",
+        )
+        .await;
+    }
+    let info = sh(&d, "dumpsys activity exit-info com.example.gatekeeper")
+        .await
+        .out;
+    assert!(info.contains("reason=1 (EXIT_SELF)"), "{info}");
+
+    sh(&d, "am start -n com.example.eagerfeed/.MainActivity").await;
+    let ops = sh(&d, "dumpsys appops --package com.example.eagerfeed")
+        .await
+        .out;
+    let reject = Regex::new(r"(?m)^\s+Reject: \[(top|fg|bg|cch)-s\]\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \((-|\+)?[\dhms]+\)$").unwrap();
+    assert!(reject.is_match(&ops), "{ops}");
+    assert!(ops.contains("READ_DEVICE_IDENTIFIERS"));
+    let log = sh(&d, "logcat -d").await.out;
+    assert!(log.contains("TelephonyPermissions: reportAccessDeniedToReadIdentifiers:com.example.eagerfeed:getDeviceId:isPreinstalled=false:isPrivApp=false"));
+    // grant, relaunch: an Access line with the real shape
+    sh(&d, "am force-stop com.example.eagerfeed; pm grant com.example.eagerfeed android.permission.ACCESS_FINE_LOCATION").await;
+    sh(&d, "am start -n com.example.eagerfeed/.MainActivity").await;
+    let ops = sh(&d, "dumpsys appops --package com.example.eagerfeed")
+        .await
+        .out;
+    let access = Regex::new(r"(?m)^\s+Access: \[(top|fg|bg|cch)-s\] \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \((-[\dhms]+|0)\)( duration=\+[\dhms]+)?$").unwrap();
+    assert!(access.is_match(&ops), "{ops}");
+    let get = sh(&d, "cmd appops get com.example.eagerfeed").await.out;
+    assert!(
+        Regex::new(r"(?m)^FINE_LOCATION: \w+; time=(\+[\dhms]+|0) ago")
+            .unwrap()
+            .is_match(&get),
+        "{get}"
+    );
+}
+
+#[tokio::test]
+async fn logcat_stream_delivers_marker_and_stops_on_close() {
+    let d = device();
+    let mut p = d.spawn("logcat -v threadtime");
+    sh(&d, "log -t CONSENTRY_MARK 'step one'").await;
+    let got = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = String::new();
+        while let Some(o) = p.output.recv().await {
+            if let Output::Stdout(b) = o {
+                buf.push_str(&String::from_utf8_lossy(&b));
+                if buf.contains("CONSENTRY_MARK") {
+                    return buf;
+                }
+            }
+        }
+        buf
+    })
+    .await
+    .expect("marker never arrived");
+    assert!(
+        Regex::new(r"(?m)^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+ +\d+ I CONSENTRY_MARK: step one$")
+            .unwrap()
+            .is_match(&got),
+        "{got}"
+    );
+    drop(p);
+}
+
+#[tokio::test]
+async fn install_from_stdin_like_adb_29() {
+    let d = device();
+    assert_eq!(
+        sh(&d, "pm uninstall com.example.quitter").await.out,
+        "Success\n"
+    );
+    let apk = apps()
+        .into_iter()
+        .find(|a| a.package == "com.example.quitter")
+        .unwrap()
+        .apk_bytes();
+    let mut p = d.spawn(&format!("cmd package 'install' -S {}", apk.len()));
+    for chunk in apk.chunks(100) {
+        p.stdin.send(chunk.to_vec()).await.unwrap();
+    }
+    let mut out = String::new();
+    let code = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(o) = p.output.recv().await {
+            match o {
+                Output::Stdout(b) => out.push_str(&String::from_utf8_lossy(&b)),
+                Output::Exit(c) => return c,
+                Output::Stderr(_) => {}
+            }
+        }
+        -1
+    })
+    .await
+    .unwrap();
+    assert_eq!((out.as_str(), code), ("Success\n", 0));
+    assert_eq!(sh(&d, "pm path com.example.quitter").await.code, 0);
+}
+
+#[tokio::test]
+async fn screencap_is_png_and_stall_hook() {
+    let d = device();
+    let r = d.spawn("screencap -p");
+    let mut r = r;
+    let mut bytes = Vec::new();
+    while let Some(o) = tokio::time::timeout(Duration::from_secs(10), r.output.recv())
+        .await
+        .unwrap()
+    {
+        match o {
+            Output::Stdout(b) => bytes.extend(b),
+            Output::Exit(_) => break,
+            Output::Stderr(_) => {}
+        }
+    }
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    d.set_stall(Some("sleep".into()));
+    let mut p = d.spawn("sleep 0");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), p.output.recv())
+            .await
+            .is_err()
+    );
+    drop(p);
+    d.set_uiautomator_failure_rate(1.0);
+    assert!(
+        sh(&d, "uiautomator dump")
+            .await
+            .err
+            .contains("ERROR: could not get idle state.")
+    );
+}
+
+#[test]
+fn fixture_apps_are_well_formed_and_errors_name_file_and_key() {
+    let apps = apps();
+    assert_eq!(apps.len(), 11);
+    let e = AppModel::from_yaml("package: a.b\nlabel: x\ntype: notes\nscreens:\n  - id: s\n    widgets:\n      - {text: t, on_tap: [goto: nowhere]}\n", Path::new("x.yaml")).unwrap_err();
+    assert_eq!(e.key, "screens[0].widgets[0].on_tap[0]");
+    assert!(e.to_string().starts_with("x.yaml: "));
+    let e = AppModel::from_yaml(
+        "package: a.b\nlabel: x\ntype: notes\nbogus: 1\nscreens: []\n",
+        Path::new("y.yaml"),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("bogus"), "{e}");
+}
