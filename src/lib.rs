@@ -11,3 +11,4 @@ pub mod category;
 pub mod cli;
 pub mod exit;
 pub mod scenario;
+pub mod vision;

@@ -5,6 +5,7 @@
 //! `RUST_LOG` overrides them through `tracing`, `--color` applies to every
 //! command, and results go to stdout while diagnostics go to stderr.
 
+mod match_cmd;
 mod validate;
 
 use std::io::IsTerminal;
@@ -96,8 +97,8 @@ pub enum Command {
     Report(Pending),
     /// Parse captured Android output (logcat, dumpsys, uiautomator) into JSON (not yet available: lands with the parsers).
     Parse(Pending),
-    /// Find a template image in a screenshot (not yet available: lands with screenshot checks).
-    Match(Pending),
+    /// Find a template image in a screenshot; prints JSON, exits 0 matched, 1 not matched.
+    Match(match_cmd::MatchArgs),
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Print shell completions, e.g. `consentry completions bash > /etc/bash_completion.d/consentry`.
@@ -117,7 +118,6 @@ impl Command {
             Command::Sim(_) => ("sim", "the simulated device"),
             Command::Report(_) => ("report", "reports"),
             Command::Parse(_) => ("parse", "the Android output parsers"),
-            Command::Match(_) => ("match", "screenshot checks"),
             _ => return None,
         })
     }
@@ -153,6 +153,7 @@ pub fn run(cli: Cli) -> Exit {
     }
     match cli.command {
         Command::Validate(args) => validate::run(&args, &cli.global),
+        Command::Match(args) => match_cmd::run(&args),
         Command::Schema => {
             print!("{}", crate::scenario::schema_json());
             Exit::Success
