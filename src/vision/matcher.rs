@@ -4,7 +4,7 @@
 //! reduced by 2× per level (box filter) once, and shared by every scale.
 //! For each scale the template is resized, reduced the same way, and
 //! searched exhaustively at the coarsest level where it keeps at least
-//! `MIN_SIDE` pixels a side and `MIN_AREA` pixels; the best peaks there
+//! `MIN_SIDE` pixels a side and `MIN_AREA` pixels inside its mask; the best peaks there
 //! are then followed down level by level with exact scores in a small
 //! neighbourhood (hill climbing), so that every reported score is the exact
 //! full-resolution `TM_CCOEFF_NORMED` value. With several scales the best
@@ -28,8 +28,8 @@ use super::plane::Plane;
 
 /// The coarsest level keeps templates at least this many pixels a side.
 const MIN_SIDE: usize = 8;
-/// ... and at least this many pixels in all.
-const MIN_AREA: usize = 100;
+/// ... and at least this many pixels that count (inside the mask).
+const MIN_AREA: f64 = 64.0;
 /// Levels of the screen pyramid below full resolution.
 const MAX_LEVEL: usize = 4;
 /// Peaks followed down from the coarse level when only the best is wanted.
@@ -460,15 +460,18 @@ fn to_match(c: Cand, w: usize, h: usize, scale: f32) -> Match {
     }
 }
 
-/// The coarsest usable level for a `w`×`h` template.
-fn coarse_level(screen: &Screen, w: usize, h: usize) -> usize {
+/// The coarsest usable level for a `w`×`h` template of which `share`
+/// (0..=1) of the pixels count (the mask).
+fn coarse_level(screen: &Screen, w: usize, h: usize, share: f64) -> usize {
     let mut level = 0;
     for l in 1..screen.levels.len() {
         let (tw, th) = (w >> l, h >> l);
         let s = &screen.levels[l];
+        #[allow(clippy::cast_precision_loss)]
+        let counted = (tw * th) as f64 * share;
         if tw >= MIN_SIDE
             && th >= MIN_SIDE
-            && tw * th >= MIN_AREA
+            && counted >= MIN_AREA
             && tw <= s.width()
             && th <= s.height()
         {
@@ -500,7 +503,12 @@ fn search_scale(
     let top = if opts.strategy == Strategy::Exhaustive {
         0
     } else {
-        coarse_level(screen, w, h)
+        let share = mask.map_or(1.0, |m| {
+            #[allow(clippy::cast_precision_loss)]
+            let n = m.data().len().max(1) as f64;
+            m.data().iter().map(|&v| f64::from(v)).sum::<f64>() / n
+        });
+        coarse_level(screen, w, h, share)
     };
     // Template pyramid, finest first; stop early if the mask vanishes.
     let mut prepared: Vec<Prepared> = Vec::with_capacity(top + 1);
