@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release/consentry
 
-.PHONY: setup build demo test lint fmt bench schema clean
+.PHONY: setup build demo test lint fmt bench bench-vision schema clean
 
 ## setup: install adb, fonts and Rust components (idempotent)
 setup:
@@ -33,6 +33,12 @@ fmt:
 ## bench: criterion benchmarks
 bench:
 	$(CARGO) bench --locked
+
+## bench-vision: the vision criterion benchmarks, then the side-by-side
+## comparison with OpenCV (installs opencv-python-headless in a virtualenv)
+bench-vision:
+	$(CARGO) bench --locked --bench vision
+	./scripts/compare_opencv.sh
 
 ## schema: regenerate schemas/scenario.schema.json after changing src/scenario/raw.rs
 schema:

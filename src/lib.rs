@@ -13,3 +13,4 @@ pub mod cli;
 pub mod exit;
 pub mod scenario;
 pub mod sim;
+pub mod vision;

@@ -13,6 +13,9 @@ const COMMANDS: &[&str] = &[
     "validate", "run", "batch", "analyze", "devices", "sim", "report", "parse", "match",
 ];
 
+/// Commands that are implemented (the others are pending).
+const LANDED: &[&str] = &["validate", "match", "parse", "sim"];
+
 #[test]
 fn help_lists_every_command() {
     let out = consentry().arg("--help").assert().success();
@@ -42,10 +45,7 @@ fn every_command_has_help() {
 
 #[test]
 fn pending_commands_say_so_and_exit_2() {
-    for c in COMMANDS
-        .iter()
-        .filter(|c| !["validate", "parse", "sim"].contains(*c))
-    {
+    for c in COMMANDS.iter().filter(|c| !LANDED.contains(c)) {
         consentry()
             .args([c, "--some-flag", "x"])
             .assert()

@@ -5,6 +5,7 @@
 //! `RUST_LOG` overrides them through `tracing`, `--color` applies to every
 //! command, and results go to stdout while diagnostics go to stderr.
 
+mod match_cmd;
 mod parse;
 mod sim;
 mod validate;
@@ -100,8 +101,8 @@ pub enum Command {
     Report(Pending),
     /// Parse captured Android output (logcat, dumpsys, uiautomator, getprop, ...) and print it as JSON.
     Parse(parse::ParseArgs),
-    /// Find a template image in a screenshot (not yet available: lands with screenshot checks).
-    Match(Pending),
+    /// Find a template image in a screenshot; prints JSON, exits 0 matched, 1 not matched.
+    Match(match_cmd::MatchArgs),
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Print shell completions, e.g. `consentry completions bash > /etc/bash_completion.d/consentry`.
@@ -119,7 +120,6 @@ impl Command {
             Command::Analyze(_) => ("analyze", "the detectors and verdicts"),
             Command::Devices(_) => ("devices", "the device layer"),
             Command::Report(_) => ("report", "reports"),
-            Command::Match(_) => ("match", "screenshot checks"),
             _ => return None,
         })
     }
@@ -158,6 +158,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Parse(args) => parse::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Simctl(args) => sim::simctl(&args),
+        Command::Match(args) => match_cmd::run(&args),
         Command::Schema => {
             print_stdout(&crate::scenario::schema_json());
             Exit::Success

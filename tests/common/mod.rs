@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod scenario;
+pub mod synth;
 
 use std::path::PathBuf;
 use std::process::Stdio;
