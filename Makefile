@@ -11,11 +11,11 @@ setup:
 build:
 	$(CARGO) build --release --locked
 
-## demo: install what is needed and run the main job. Until the simulated
-## device lands, the main job is validating the example scenarios.
+## demo: install what is needed and run the main job against the built-in
+## simulated device (until the engine lands: validate the examples, drive the
+## device through adb, show what the parsers read).
 demo: setup build
-	./$(BIN) validate scenarios/
-	./$(BIN) --help
+	./scripts/demo.sh
 
 ## test: format check, clippy with warnings as errors, every test
 test: setup lint
