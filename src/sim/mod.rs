@@ -13,4 +13,5 @@
 //!   permission dialog, logcat, appops, exit-info, fixture apps).
 
 pub mod backend;
+pub mod render;
 pub mod ui;
