@@ -32,7 +32,7 @@ fn real_dumps() -> Vec<(String, String)> {
             .expect("name")
             .to_string_lossy()
             .to_string();
-        if name.ends_with(".xml") && !name.starts_with("u2_") {
+        if path.extension().is_some_and(|e| e == "xml") && !name.starts_with("u2_") {
             out.push((name, std::fs::read_to_string(&path).expect("read capture")));
         }
     }
@@ -182,6 +182,7 @@ fn from_real(node: roxmltree::Node<'_, '_>) -> Node {
 
 #[test]
 fn real_dumps_are_reproduced_byte_for_byte_up_to_skipped_indexes() {
+    let index = regex::Regex::new(r#" index="[0-9]+""#).expect("regex");
     for (name, real) in real_dumps() {
         let doc = roxmltree::Document::parse(&real).unwrap_or_else(|e| panic!("{name}: {e}"));
         let tops: Vec<_> = doc
@@ -207,7 +208,6 @@ fn real_dumps_are_reproduced_byte_for_byte_up_to_skipped_indexes() {
         // A real dump keeps the sibling position of a child it skips as
         // invisible (index="0" then index="2"); the widget tree has no
         // invisible nodes, so indexes are compared apart, as positions.
-        let index = regex::Regex::new(r#" index="[0-9]+""#).expect("regex");
         let ours = uiautomator_xml(&screen);
         assert_eq!(
             index.replace_all(&ours, " index=\"\""),

@@ -264,13 +264,12 @@ fn fonts() -> Result<&'static Fonts, RenderError> {
     FONTS
         .get_or_init(|| {
             let dir = std::env::var_os(FONT_DIR_ENV).filter(|d| !d.is_empty());
-            let fonts = match &dir {
-                Some(dir) => load_fonts(&[Path::new(dir)], &[Path::new(dir)]),
-                None => {
-                    let latin: Vec<&Path> = LATIN.dirs.iter().map(Path::new).collect();
-                    let cjk: Vec<&Path> = CJK.dirs.iter().map(Path::new).collect();
-                    load_fonts(&latin, &cjk)
-                }
+            let fonts = if let Some(dir) = &dir {
+                load_fonts(&[Path::new(dir)], &[Path::new(dir)])
+            } else {
+                let latin: Vec<&Path> = LATIN.dirs.iter().map(Path::new).collect();
+                let cjk: Vec<&Path> = CJK.dirs.iter().map(Path::new).collect();
+                load_fonts(&latin, &cjk)
             };
             if let Ok(f) = &fonts {
                 if f.fallback.is_empty() {
@@ -723,13 +722,13 @@ impl Canvas<'_> {
         }
     }
 
-    fn glyph(&mut self, g: &GlyphBitmap, x: i32, y: i32, clip: Clip, colour: Rgba) {
-        let gx = x + g.left;
-        let gy = y + g.top;
-        let (Ok(w), Ok(h)) = (i32::try_from(g.width), i32::try_from(g.height)) else {
+    fn glyph(&mut self, g: &GlyphBitmap, pen_x: i32, baseline: i32, clip: Clip, colour: Rgba) {
+        let gx = pen_x + g.left;
+        let gy = baseline + g.top;
+        let (Ok(width), Ok(height)) = (i32::try_from(g.width), i32::try_from(g.height)) else {
             return;
         };
-        let Some(area) = clip.intersect(Rect::new(gx, gy, gx + w, gy + h)) else {
+        let Some(area) = clip.intersect(Rect::new(gx, gy, gx + width, gy + height)) else {
             return;
         };
         let stride = self.img.width() as usize * 4;
