@@ -288,3 +288,31 @@ fn sim_command_prints_serials_and_serves() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A device on a port in the emulator range (5555..5585, odd) is found by an
+/// adb server started afterwards and named `emulator-NNNN`, without `adb
+/// connect`. The port is the first free one in the range.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_range_ports_show_as_emulators() {
+    let port = (5555..=5585u16)
+        .step_by(2)
+        .find(|p| {
+            std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", *p - 1)).is_ok()
+        })
+        .expect("a free port pair in the emulator range");
+    let opts = SimOptions {
+        apps: "fixtures/apps".into(),
+        port,
+        ..SimOptions::default()
+    };
+    let sim = runner::start(&opts).await.expect("simulator starts");
+    let serial = format!("emulator-{}", port - 1);
+    assert_eq!(sim.devices[0].serial, serial);
+    let adb = Adb::start().await;
+    adb.wait_for_state(&serial, "device").await;
+    let out = adb
+        .run(&["-s", &serial, "shell", "getprop", "ro.kernel.qemu"], T)
+        .await;
+    assert_eq!(out.text().trim(), "1");
+}

@@ -271,3 +271,58 @@ async fn revoke_and_crash_reasons_parse() {
             .any(|n| n.resource_id == "android:id/aerr_close")
     );
 }
+
+/// Timers run in simulated time: at 100 simulated seconds per real second,
+/// the "every 10 s" background location note of com.example.backgroundspy
+/// shows within a fraction of a real second, with the `bg` uid state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_collection_runs_on_the_simulated_clock() {
+    let apps = AppModel::load_dir(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/apps"
+    )))
+    .expect("fixtures load");
+    let d = SimDevice::new(
+        DeviceConfig {
+            time_scale: 100.0,
+            ..DeviceConfig::default()
+        },
+        apps,
+    );
+    for perm in ["ACCESS_FINE_LOCATION", "ACCESS_COARSE_LOCATION"] {
+        sh(
+            &d,
+            &format!("pm grant com.example.backgroundspy android.permission.{perm}"),
+        )
+        .await;
+    }
+    sh(
+        &d,
+        "monkey -p com.example.backgroundspy -c android.intent.category.LAUNCHER 1",
+    )
+    .await;
+    tap(&d, "com.example.backgroundspy:id/agree").await;
+    sh(&d, "input keyevent KEYCODE_HOME").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let ops = appops::parse(
+            &sh(&d, "dumpsys appops --package com.example.backgroundspy")
+                .await
+                .0,
+        );
+        assert_eq!(ops.unknown, 0);
+        if ops
+            .accesses
+            .iter()
+            .any(|a| a.op == "FINE_LOCATION" && a.kind == AccessKind::Access && a.in_background())
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no background access: {:?}",
+            ops.accesses
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
