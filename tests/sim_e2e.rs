@@ -316,3 +316,136 @@ async fn emulator_range_ports_show_as_emulators() {
         .await;
     assert_eq!(out.text().trim(), "1");
 }
+
+/// Taps the node with this resource id, found in a parsed dump.
+async fn tap_id(adb: &Adb, serial: &str, id: &str) {
+    let out = adb
+        .run(&["-s", serial, "exec-out", "uiautomator dump /dev/tty"], T)
+        .await;
+    let tree = uiautomator::parse(&out.text()).expect("dump parses");
+    let node = tree
+        .nodes()
+        .into_iter()
+        .find(|n| n.resource_id == id)
+        .unwrap_or_else(|| panic!("no {id}"));
+    let (x, y) = node.bounds.expect("bounds").center();
+    assert_eq!(
+        shell(adb, serial, &format!("input tap {x} {y}")).await.code,
+        Some(0)
+    );
+}
+
+async fn field_text(adb: &Adb, serial: &str, id: &str) -> String {
+    let out = adb
+        .run(&["-s", serial, "exec-out", "uiautomator dump /dev/tty"], T)
+        .await;
+    let tree = uiautomator::parse(&out.text()).expect("dump parses");
+    tree.nodes()
+        .into_iter()
+        .find(|n| n.resource_id == id)
+        .map(|n| n.text.clone())
+        .unwrap_or_default()
+}
+
+/// Hostile strings typed with `input text` through the real adb server reach
+/// the device exactly as written (checked in the text field's UI dump), and
+/// none of them runs anything (no marker in logcat, no file created).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_text_injection_corpus_arrives_verbatim_and_executes_nothing() {
+    use consentry::android::quote::input_text_plan;
+    const CORPUS: &[&str] = &[
+        "hello world",
+        "'; log -t PWNED quote; echo '",
+        "\"; log -t PWNED dq; echo \"",
+        "$(log -t PWNED subst)",
+        "`log -t PWNED backtick`",
+        "a && log -t PWNED and",
+        "a || log -t PWNED or",
+        "a; log -t PWNED semi",
+        "a | log -t PWNED pipe",
+        "> /sdcard/pwned",
+        ">> /sdcard/pwned2",
+        "2>/sdcard/pwned3",
+        "$HOME ${PATH} $$ $? $0",
+        "\\n \\t \\ backslash",
+        "100%sure",
+        "%s%s%",
+        "50% off",
+        "it's",
+        "\"double\"",
+        "#comment",
+        "*?[glob]",
+        "~root",
+        "-n -e flags",
+        "{brace,expansion}",
+        "!history",
+        "&background",
+        "(subshell)",
+        "<input",
+        ";;",
+        "'",
+        "\"",
+        "\\",
+        "$'ansi\\x41'",
+        "   leading and trailing   ",
+        "ends with %",
+    ];
+    assert!(CORPUS.len() >= 30);
+    let sim = boot(1).await;
+    let (adb, serial) = connected(&sim).await;
+    shell(&adb, &serial, "logcat -c").await;
+    shell(
+        &adb,
+        &serial,
+        "monkey -p com.example.tidynotes -c android.intent.category.LAUNCHER 1",
+    )
+    .await;
+    tap_id(&adb, &serial, "com.example.tidynotes:id/agree").await;
+    tap_id(&adb, &serial, "com.example.tidynotes:id/new_note").await;
+    let field = "com.example.tidynotes:id/note_body";
+    tap_id(&adb, &serial, field).await;
+    let mut expected = String::new();
+    for text in CORPUS {
+        for step in input_text_plan(text).expect("ASCII text has a plan") {
+            // One argument to adb: the command line exactly as the tool sends it.
+            let out = adb.run(&["-s", &serial, "shell", &step.command()], T).await;
+            assert_eq!(out.code, Some(0), "{text:?}: {}", out.stderr);
+        }
+        expected.push_str(text);
+        assert_eq!(
+            field_text(&adb, &serial, field).await,
+            expected,
+            "after typing {text:?}"
+        );
+    }
+    // Controls: the same checks do see a command that really runs.
+    assert_eq!(
+        shell(
+            &adb,
+            &serial,
+            "log -t CONTROL ran && echo x > /sdcard/control"
+        )
+        .await
+        .code,
+        Some(0)
+    );
+    let log = shell(&adb, &serial, "logcat -d").await.text();
+    assert!(
+        log.contains("CONTROL"),
+        "the logcat check cannot see markers:\n{log}"
+    );
+    assert!(
+        !log.contains("PWNED"),
+        "a hostile string ran a command:\n{log}"
+    );
+    assert_eq!(
+        shell(&adb, &serial, "cat /sdcard/control").await.text(),
+        "x\n"
+    );
+    for file in ["pwned", "pwned2", "pwned3"] {
+        let out = shell(&adb, &serial, &format!("cat /sdcard/{file}")).await;
+        assert_ne!(out.code, Some(0), "a hostile string wrote /sdcard/{file}");
+    }
+    let err = input_text_plan("同意").unwrap_err();
+    assert!(err.to_string().contains("non-ASCII"), "{err}");
+}

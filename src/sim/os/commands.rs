@@ -804,7 +804,7 @@ async fn input(dev: &SimDevice, args: &[&str], sink: &mut Sink<'_>) -> Flow {
             ok(0)
         }
         Some("text") => {
-            let t = args[1..].join(" ").replace("%s", " ");
+            let t = crate::android::quote::decode_input_text(&args[1..].join(" "));
             dev.with_android(|a| a.text(&t));
             ok(0)
         }
