@@ -335,14 +335,11 @@ pub fn expand(word: &Word, env: &BTreeMap<String, String>) -> String {
         .collect()
 }
 
-/// Quotes a string so that [`parse`] yields it back as one word.
-pub fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The tool's own quoting, checked against this model of the device shell.
+    use crate::android::quote::sh_quote as quote;
     use proptest::prelude::*;
 
     fn argv(line: &str) -> Vec<Vec<String>> {
