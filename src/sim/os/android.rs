@@ -379,7 +379,7 @@ impl Android {
         if self.packages.get(name).is_none_or(Pkg::system) {
             return false;
         }
-        self.stop_package(name, USER_REQUESTED, "uninstall pkg");
+        self.stop_package(name, USER_REQUESTED, "uninstall pkg", false);
         self.packages.remove(name);
         self.sys(
             'I',
@@ -394,7 +394,7 @@ impl Android {
         if !self.packages.contains_key(name) {
             return false;
         }
-        self.stop_package(name, USER_REQUESTED, "clear data");
+        self.stop_package(name, USER_REQUESTED, "clear data", false);
         if let Some(p) = self.packages.get_mut(name) {
             p.flags.clear();
             p.checked.clear();
@@ -426,7 +426,7 @@ impl Android {
         let was = entry.granted;
         entry.granted = granted;
         if was && !granted && self.main_pid(name).is_some() {
-            self.stop_package(name, PERMISSION_CHANGE, "permissions revoked");
+            self.stop_package(name, PERMISSION_CHANGE, "permissions revoked", false);
         }
         Ok(())
     }
@@ -564,16 +564,19 @@ impl Android {
         }
     }
 
-    /// Kills every process of a package and removes its task.
-    fn stop_package(&mut self, pkg: &str, reason: u8, why: &str) {
-        let pids: Vec<u32> = self
+    /// Kills every process of a package, its main process first, and
+    /// removes its task. `on_its_own`: the app ended itself (exit, crash),
+    /// rather than the system or the user stopping it.
+    fn stop_package(&mut self, pkg: &str, reason: u8, why: &str, on_its_own: bool) {
+        let main = self.main_pid(pkg);
+        let others = self
             .procs
             .values()
-            .filter(|p| p.pkg == pkg)
-            .map(|p| p.pid)
-            .collect();
+            .filter(|p| p.pkg == pkg && Some(p.pid) != main)
+            .map(|p| p.pid);
+        let pids: Vec<u32> = main.into_iter().chain(others).collect();
         for pid in pids {
-            self.kill(pid, reason, why, false);
+            self.kill(pid, reason, why, on_its_own);
         }
         self.remove_task(pkg);
     }
@@ -610,6 +613,7 @@ impl Android {
                 pkg,
                 USER_REQUESTED,
                 &format!("stop {pkg} due to from pid 4521"),
+                false,
             );
         }
     }
@@ -1060,19 +1064,11 @@ impl Android {
     }
 
     fn app_exit(&mut self, pkg: &str) {
-        if let Some(pid) = self.main_pid(pkg) {
-            let others: Vec<u32> = self
-                .procs
-                .values()
-                .filter(|p| p.pkg == pkg && p.pid != pid)
-                .map(|p| p.pid)
-                .collect();
-            self.kill(pid, EXIT_SELF, "exit", true);
-            for o in others {
-                self.kill(o, EXIT_SELF, "exit", true);
-            }
+        if self.main_pid(pkg).is_some() {
+            self.stop_package(pkg, EXIT_SELF, "exit", true);
+        } else {
+            self.remove_task(pkg);
         }
-        self.remove_task(pkg);
     }
 
     fn app_crash(&mut self, pkg: &str, msg: &str) {
@@ -1098,17 +1094,7 @@ impl Android {
             "Process",
             &format!("Sending signal. PID: {pid} SIG: 9"),
         );
-        let others: Vec<u32> = self
-            .procs
-            .values()
-            .filter(|p| p.pkg == pkg && p.pid != pid)
-            .map(|p| p.pid)
-            .collect();
-        self.kill(pid, APP_CRASH, "crash", true);
-        for o in others {
-            self.kill(o, APP_CRASH, "crash", true);
-        }
-        self.remove_task(pkg);
+        self.stop_package(pkg, APP_CRASH, "crash", true);
         self.dialog = Some(Dialog::Crash {
             pkg: pkg.to_string(),
         });
