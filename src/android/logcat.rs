@@ -10,6 +10,8 @@
 //! it as a continuation); nothing is dropped and one bad line never fails
 //! the file.
 
+use std::collections::VecDeque;
+
 use serde::Serialize;
 
 /// The tag the tool writes its own markers with (`log -t CONSENTRY ...`).
@@ -548,46 +550,83 @@ fn classify(tag: &str, message: &str) -> Option<Event> {
     None
 }
 
-/// Parses a whole capture.
-pub fn parse(text: &str) -> Log {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut log = Log::default();
-    let mut buffer: Option<String> = None;
-    for (i, raw) in text.split('\n').enumerate() {
-        let line_no = i + 1;
-        let line = raw.trim_end_matches('\r');
+/// What [`Parser::feed`] did with one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fed {
+    /// A new entry (record, header or unknown) was appended.
+    Added,
+    /// The line continued the last record's message.
+    Continued,
+    /// A blank line: nothing recorded.
+    Blank,
+}
+
+/// Incremental logcat parser for a stream: lines are fed one at a time and
+/// entries land in a deque the caller owns, so a bounded buffer can evict
+/// old entries from the front while the parser keeps appending. The only
+/// state carried between lines is the current buffer name, the line count
+/// and the summary; a continuation amends the last entry and a crash's
+/// `Process:` line amends one of the last few.
+#[derive(Debug, Clone, Default)]
+pub struct Parser {
+    buffer: Option<String>,
+    line: usize,
+    summary: Summary,
+}
+
+impl Parser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts over every line fed so far, evicted ones included.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Parses one line (with or without its `\r`/`\n`).
+    pub fn feed(&mut self, raw: &str, entries: &mut VecDeque<Entry>) -> Fed {
+        self.line += 1;
+        let line_no = self.line;
+        let raw = if line_no == 1 {
+            raw.strip_prefix('\u{feff}').unwrap_or(raw)
+        } else {
+            raw
+        };
+        let line = raw.trim_end_matches(['\r', '\n']);
         if line.trim().is_empty() {
-            continue;
+            return Fed::Blank;
         }
+        let summary = &mut self.summary;
         if let Some(rest) = line
             .strip_prefix("--------- beginning of ")
             .or_else(|| line.strip_prefix("--------- switch to "))
         {
-            buffer = Some(rest.trim().to_string());
-            log.summary.headers += 1;
-            log.entries.push(Entry::Header {
+            self.buffer = Some(rest.trim().to_string());
+            summary.headers += 1;
+            entries.push_back(Entry::Header {
                 line: line_no,
                 buffer: rest.trim().to_string(),
             });
-            continue;
+            return Fed::Added;
         }
         let parsed = parse_columns(line).or_else(|| parse_slash(line));
         let Some(p) = parsed else {
             // An indented line right after a record continues it.
             if line.starts_with([' ', '\t']) {
-                if let Some(Entry::Record(prev)) = log.entries.last_mut() {
+                if let Some(Entry::Record(prev)) = entries.back_mut() {
                     prev.message.push('\n');
                     prev.message.push_str(line);
-                    log.summary.continuations += 1;
-                    continue;
+                    summary.continuations += 1;
+                    return Fed::Continued;
                 }
             }
-            log.summary.unknown += 1;
-            log.entries.push(Entry::Unknown {
+            summary.unknown += 1;
+            entries.push_back(Entry::Unknown {
                 line: line_no,
                 text: line.to_string(),
             });
-            continue;
+            return Fed::Added;
         };
         let event = classify(&p.tag, &p.message);
         // `Process: com.x, PID: N` right after FATAL EXCEPTION names the crash.
@@ -599,7 +638,7 @@ pub fn parse(text: &str) -> Log {
                     }
                     None => (rest.trim().to_string(), None),
                 };
-                let open_crash = log.entries.iter_mut().rev().take(4).find_map(|e| match e {
+                let open_crash = entries.iter_mut().rev().take(4).find_map(|e| match e {
                     Entry::Record(Record {
                         event:
                             Some(Event::Crash {
@@ -619,18 +658,18 @@ pub fn parse(text: &str) -> Log {
             }
         }
         match &event {
-            Some(Event::PermissionRequest { .. }) => log.summary.permission_requests += 1,
-            Some(Event::Crash { .. }) => log.summary.crashes += 1,
-            Some(Event::Anr { .. }) => log.summary.anrs += 1,
-            Some(Event::ProcessDied { .. }) => log.summary.process_deaths += 1,
-            Some(Event::ProcessStart { .. }) => log.summary.process_starts += 1,
-            Some(Event::DeviceIdentifierRead { .. }) => log.summary.identifier_reads += 1,
-            Some(Event::ClipboardDenied { .. }) => log.summary.clipboard_denials += 1,
-            Some(Event::Marker { .. }) => log.summary.markers += 1,
+            Some(Event::PermissionRequest { .. }) => summary.permission_requests += 1,
+            Some(Event::Crash { .. }) => summary.crashes += 1,
+            Some(Event::Anr { .. }) => summary.anrs += 1,
+            Some(Event::ProcessDied { .. }) => summary.process_deaths += 1,
+            Some(Event::ProcessStart { .. }) => summary.process_starts += 1,
+            Some(Event::DeviceIdentifierRead { .. }) => summary.identifier_reads += 1,
+            Some(Event::ClipboardDenied { .. }) => summary.clipboard_denials += 1,
+            Some(Event::Marker { .. }) => summary.markers += 1,
             None => {}
         }
-        log.summary.records += 1;
-        log.entries.push(Entry::Record(Record {
+        summary.records += 1;
+        entries.push_back(Entry::Record(Record {
             line: line_no,
             time: p.time,
             uid: p.uid,
@@ -639,11 +678,24 @@ pub fn parse(text: &str) -> Log {
             level: p.level,
             tag: p.tag,
             message: p.message,
-            buffer: buffer.clone(),
+            buffer: self.buffer.clone(),
             event,
         }));
+        Fed::Added
     }
-    log
+}
+
+/// Parses a whole capture.
+pub fn parse(text: &str) -> Log {
+    let mut parser = Parser::new();
+    let mut entries = VecDeque::new();
+    for raw in text.split('\n') {
+        parser.feed(raw, &mut entries);
+    }
+    Log {
+        entries: entries.into(),
+        summary: parser.summary,
+    }
 }
 
 #[cfg(test)]
