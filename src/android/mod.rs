@@ -10,4 +10,5 @@ pub mod logcat;
 pub mod package;
 pub mod props;
 pub mod quote;
+pub mod shell_v2;
 pub mod uiautomator;

@@ -1,20 +1,22 @@
-//! Shell protocol v2 framing (`shell,v2,...:` services): each message is
-//! one id byte, a little-endian u32 length and the data. Messages may span
-//! `WRTE` payloads, so the decoder keeps what it has not used yet.
+//! Shell protocol v2 framing, as adbd and the adb server speak it on
+//! `shell,v2,...:` streams: each message is one id byte, a little-endian
+//! u32 length and the data. Messages may span transport writes, so the
+//! decoder keeps what it has not used yet. Pure: the simulated adbd encodes
+//! with it and the device layer decodes with it.
 
 /// Host → device: bytes for the command's stdin.
-pub(crate) const ID_STDIN: u8 = 0;
+pub const ID_STDIN: u8 = 0;
 /// Device → host: stdout bytes.
-pub(crate) const ID_STDOUT: u8 = 1;
+pub const ID_STDOUT: u8 = 1;
 /// Device → host: stderr bytes.
-pub(crate) const ID_STDERR: u8 = 2;
+pub const ID_STDERR: u8 = 2;
 /// Device → host: one byte, the exit status.
-pub(crate) const ID_EXIT: u8 = 3;
+pub const ID_EXIT: u8 = 3;
 /// Host → device: end of stdin.
-pub(crate) const ID_CLOSE_STDIN: u8 = 4;
+pub const ID_CLOSE_STDIN: u8 = 4;
 // Id 5 (host → device: terminal size change) is ignored: no pty here.
 
-pub(crate) fn encode(id: u8, data: &[u8]) -> Vec<u8> {
+pub fn encode(id: u8, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(5 + data.len());
     out.push(id);
     out.extend_from_slice(&u32::try_from(data.len()).unwrap_or(u32::MAX).to_le_bytes());
@@ -22,19 +24,25 @@ pub(crate) fn encode(id: u8, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The id and payload length of a message header.
+pub fn parse_header(header: [u8; 5]) -> (u8, usize) {
+    let len = u32::from_le_bytes([header[1], header[2], header[3], header[4]]);
+    (header[0], usize::try_from(len).unwrap_or(usize::MAX))
+}
+
 /// Reassembles messages from a byte stream.
 #[derive(Debug, Default)]
-pub(crate) struct Decoder {
+pub struct Decoder {
     buf: Vec<u8>,
 }
 
 impl Decoder {
-    pub(crate) fn push(&mut self, bytes: &[u8]) {
+    pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
 
     /// The next complete message, if one has arrived.
-    pub(crate) fn next_message(&mut self) -> Option<(u8, Vec<u8>)> {
+    pub fn next_message(&mut self) -> Option<(u8, Vec<u8>)> {
         if self.buf.len() < 5 {
             return None;
         }

@@ -20,8 +20,8 @@ use super::packet::{
     AUTH, AUTH_RSAPUBLICKEY, AUTH_SIGNATURE, AUTH_TOKEN, CLSE, CNXN, HEADER_LEN, Header,
     MAX_PAYLOAD, OKAY, OPEN, Packet, VERSION, WRTE, command_name,
 };
-use super::shell_v2;
 use super::sync::SyncSession;
+use crate::android::shell_v2;
 use crate::sim::backend::{Backend, Output};
 
 /// What the connection's reader passes to a stream task.

@@ -1,6 +1,6 @@
 //! The adbd side of the adb wire protocol on loopback TCP, checked against
 //! Debian's adb 1:29.0.6: the transport packets ([`packet`]), the shell
-//! protocol v2 framing ([`shell_v2`]), the file-sync service ([`sync`]),
+//! protocol v2 framing (`android::shell_v2`), the file-sync service ([`sync`]),
 //! connections and streams ([`conn`]), and per-device switches for
 //! authorisation, going offline and fault injection ([`control`]).
 //!
@@ -10,7 +10,6 @@
 mod conn;
 pub mod control;
 mod packet;
-mod shell_v2;
 mod sync;
 
 use std::net::SocketAddr;
