@@ -10,6 +10,7 @@
 pub mod android;
 pub mod category;
 pub mod cli;
+pub mod device;
 pub mod exit;
 pub mod scenario;
 pub mod sim;
