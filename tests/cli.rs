@@ -14,7 +14,7 @@ const COMMANDS: &[&str] = &[
 ];
 
 /// Commands that are implemented (the others are pending).
-const LANDED: &[&str] = &["validate", "match", "parse", "sim"];
+const LANDED: &[&str] = &["validate", "match", "parse", "sim", "devices"];
 
 #[test]
 fn help_lists_every_command() {

@@ -5,6 +5,7 @@
 //! `RUST_LOG` overrides them through `tracing`, `--color` applies to every
 //! command, and results go to stdout while diagnostics go to stderr.
 
+mod devices;
 mod match_cmd;
 mod parse;
 mod sim;
@@ -91,8 +92,8 @@ pub enum Command {
     Batch(Pending),
     /// Re-judge a saved run directory without a device (not yet available: lands with the detectors).
     Analyze(Pending),
-    /// List devices with their state, model, SDK level and usability (not yet available: lands with the device layer).
-    Devices(Pending),
+    /// List the adb server's devices with their state, model, SDK level and usability; exits 0 when one is usable.
+    Devices(devices::DevicesArgs),
     /// Serve simulated Android devices over the adbd protocol until killed (see docs/sim.md).
     Sim(sim::SimArgs),
     /// Control a running simulator: take devices offline, drop connections, stall commands, fail dumps.
@@ -118,7 +119,6 @@ impl Command {
             Command::Run(_) => ("run", "the scenario engine"),
             Command::Batch(_) => ("batch", "batch runs over device pools"),
             Command::Analyze(_) => ("analyze", "the detectors and verdicts"),
-            Command::Devices(_) => ("devices", "the device layer"),
             Command::Report(_) => ("report", "reports"),
             _ => return None,
         })
@@ -156,6 +156,7 @@ pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Validate(args) => validate::run(&args, &cli.global),
         Command::Parse(args) => parse::run(&args),
+        Command::Devices(args) => devices::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Simctl(args) => sim::simctl(&args),
         Command::Match(args) => match_cmd::run(&args),

@@ -597,7 +597,25 @@ async fn am(dev: &SimDevice, args: &[&str], sink: &mut Sink<'_>) -> Flow {
             };
             sink.out(format!("Starting: Intent {{ cmp={comp} }}\n"))
                 .await;
-            let pkg = comp.split('/').next().unwrap_or("");
+            let (pkg, activity) = comp.split_once('/').unwrap_or((comp, ""));
+            let class = match activity.strip_prefix('.') {
+                Some(rest) => format!("{pkg}.{rest}"),
+                None => activity.to_string(),
+            };
+            // Only the model's launcher activity exists.
+            let known = dev.with_android(|a| {
+                a.packages
+                    .get(pkg)
+                    .and_then(|p| p.model.as_ref())
+                    .map(|m| m.activity_class())
+            });
+            if known.as_ref().is_some_and(|k| *k != class) {
+                sink.err(format!(
+                    "Error type 3\nError: Activity class {{{pkg}/{class}}} does not exist.\n"
+                ))
+                .await;
+                return ok(1);
+            }
             let started = std::time::Instant::now();
             activity_delay(dev).await;
             match dev.with_android(|a| a.launch(pkg, Launcher::Shell)) {
