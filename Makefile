@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release/consentry
 
-.PHONY: setup build demo test lint fmt bench bench-vision schema clean
+.PHONY: setup build demo test lint fmt bench bench-adb bench-vision schema clean
 
 ## setup: install adb, fonts and Rust components (idempotent)
 setup:
@@ -30,9 +30,13 @@ lint:
 fmt:
 	$(CARGO) fmt
 
-## bench: criterion benchmarks
-bench:
+## bench: criterion benchmarks (adb_shell needs Debian's adb: setup installs it)
+bench: setup
 	$(CARGO) bench --locked
+
+## bench-adb: shell round trip through the adb server: consentry, adb_client, adb CLI
+bench-adb: setup
+	$(CARGO) bench --locked --bench adb_shell
 
 ## bench-vision: the vision criterion benchmarks, then the side-by-side
 ## comparison with OpenCV (installs opencv-python-headless in a virtualenv)

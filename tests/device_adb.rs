@@ -56,6 +56,15 @@ async fn shell_exec_transfer_and_properties() {
     let sim = boot(1, AuthMode::Accept).await;
     let adb = Adb::start().await;
     let dev = device(&sim, &adb, Timeouts::default()).await;
+    // Constructors leave the device alone: neither `new` nor `open` runs a
+    // command on it (the features come from the server).
+    let control = &sim.devices[0].server.control;
+    let before = control.commands_seen();
+    let _handle = AdbDevice::new(dev.server().clone(), dev.serial(), Timeouts::default());
+    let _opened = AdbDevice::open(dev.server().clone(), dev.serial(), Timeouts::default())
+        .await
+        .expect("opens again");
+    assert_eq!(control.commands_seen(), before);
 
     let out = dev
         .shell_line("echo out && echo err >&2; exit 7", None, T)
