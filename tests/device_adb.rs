@@ -468,6 +468,25 @@ async fn pool_hands_each_device_to_one_job_at_a_time() {
         (0..6).map(|i| format!("job {i}\n")).collect::<Vec<_>>()
     );
     assert_eq!(pool.available(), 2);
+    // Selection: explicit serial first, then ANDROID_SERIAL, else the only
+    // online device; two online and none chosen is an error naming both.
+    let (first, second) = (&sim.devices[0].serial, &sim.devices[1].serial);
+    let t = Timeouts::default();
+    let pick = AdbDevice::select(server.clone(), Some(second), Some(first), t)
+        .await
+        .expect("explicit");
+    assert_eq!(pick.serial(), second);
+    let pick = AdbDevice::select(server.clone(), None, Some(first), t)
+        .await
+        .expect("env");
+    assert_eq!(pick.serial(), first);
+    let err = AdbDevice::select(server.clone(), None, None, t)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(first.as_str()) && err.to_string().contains(second.as_str()),
+        "{err}"
+    );
     let reports = discover(&server, Timeouts::default())
         .await
         .expect("discover");

@@ -68,18 +68,27 @@ impl AdbDevice {
         Ok(Self::new(server, serial, timeouts))
     }
 
-    /// The serial from `--serial`, else `ANDROID_SERIAL`, else the only
-    /// online device.
-    pub async fn select(
+    /// [`select`](Self::select) with `ANDROID_SERIAL` from the environment.
+    pub async fn select_from_env(
         server: AdbServer,
-        serial: Option<&str>,
+        explicit: Option<&str>,
         timeouts: Timeouts,
     ) -> Result<Self> {
-        let env = std::env::var("ANDROID_SERIAL")
-            .ok()
-            .filter(|s| !s.is_empty());
-        if let Some(s) = serial.map(str::to_string).or(env) {
-            return Self::open(server, &s, timeouts).await;
+        let env = std::env::var("ANDROID_SERIAL").ok();
+        Self::select(server, explicit, env.as_deref(), timeouts).await
+    }
+
+    /// The device a command runs on: the explicit serial (`--serial`),
+    /// else `env_serial` (`ANDROID_SERIAL`), else the only online device.
+    pub async fn select(
+        server: AdbServer,
+        explicit: Option<&str>,
+        env_serial: Option<&str>,
+        timeouts: Timeouts,
+    ) -> Result<Self> {
+        let chosen = explicit.or(env_serial).filter(|s| !s.is_empty());
+        if let Some(s) = chosen {
+            return Self::open(server, s, timeouts).await;
         }
         let online: Vec<_> = server
             .devices(timeouts.host)
