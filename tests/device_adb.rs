@@ -137,8 +137,10 @@ async fn app_management_input_and_snapshots() {
     assert!(!list.raw.contains("com.example.pushy"), "{}", list.raw);
     let err = dev.uninstall("com.example.pushy").await.unwrap_err();
     assert!(matches!(err.kind, ErrorKind::CommandFailed { .. }), "{err}");
-    let apk = std::fs::read("fixtures/apps/pushy.yaml").expect("model");
-    dev.install_bytes(&apk).await.expect("install");
+    // A simulated APK is the app's model file.
+    dev.install(std::path::Path::new("fixtures/apps/pushy.yaml"))
+        .await
+        .expect("install");
     let list = dev.packages(true).await.expect("packages");
     assert!(
         list.parsed
@@ -148,6 +150,14 @@ async fn app_management_input_and_snapshots() {
         "{}",
         list.raw
     );
+
+    let err = dev
+        .install(std::path::Path::new("fixtures/apps/absent.apk"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("absent.apk"), "{err}");
+    let err = dev.install_bytes(b"not an apk").await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::CommandFailed { .. }), "{err}");
 
     // Grant and revoke show in the package snapshot.
     dev.grant(NOTES, "android.permission.CAMERA")
@@ -215,6 +225,15 @@ async fn app_management_input_and_snapshots() {
         .await
         .unwrap_err();
     assert!(matches!(err.kind, ErrorKind::CommandFailed { .. }), "{err}");
+
+    // A UI that never goes idle: three attempts, then a clear failure.
+    sim.devices[0].device.set_uiautomator_failure_rate(1.0);
+    let err = dev.ui_tree().await.unwrap_err();
+    assert!(
+        err.to_string().contains("no hierarchy after 3 attempts"),
+        "{err}"
+    );
+    sim.devices[0].device.set_uiautomator_failure_rate(0.0);
 
     // Snapshots: the raw text is kept as evidence beside the parse.
     let ops = dev.appops(Some(NOTES)).await.expect("appops");
