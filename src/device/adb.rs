@@ -143,6 +143,27 @@ impl AdbDevice {
         }
     }
 
+    /// A sync exchange's result: the device's `FAIL` message is a failed
+    /// command; a broken stream is refined into what the server says.
+    async fn sync_outcome<T>(
+        &self,
+        command: &str,
+        res: Result<std::result::Result<T, String>>,
+    ) -> Result<T> {
+        match res {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(msg)) => Err(DeviceError::new(
+                &self.inner.serial,
+                command,
+                ErrorKind::CommandFailed {
+                    exit: None,
+                    output: msg,
+                },
+            )),
+            Err(e) => Err(self.refine(e).await),
+        }
+    }
+
     async fn open_stream(
         &self,
         service: &str,
@@ -256,18 +277,7 @@ impl Device for AdbDevice {
             }
         })
         .await;
-        match res {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(msg)) => Err(DeviceError::new(
-                serial,
-                &command,
-                ErrorKind::CommandFailed {
-                    exit: None,
-                    output: msg,
-                },
-            )),
-            Err(e) => Err(self.refine(e).await),
-        }
+        self.sync_outcome(&command, res).await
     }
 
     async fn pull(&self, remote: &str) -> Result<Vec<u8>> {
@@ -305,18 +315,7 @@ impl Device for AdbDevice {
             }
         })
         .await;
-        match res {
-            Ok(Ok(data)) => Ok(data),
-            Ok(Err(msg)) => Err(DeviceError::new(
-                serial,
-                &command,
-                ErrorKind::CommandFailed {
-                    exit: None,
-                    output: msg,
-                },
-            )),
-            Err(e) => Err(self.refine(e).await),
-        }
+        self.sync_outcome(&command, res).await
     }
 
     async fn logcat(&self, opts: &LogcatOptions) -> Result<Logcat> {

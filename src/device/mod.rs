@@ -323,17 +323,31 @@ pub trait Device: Send + Sync {
         }
     }
 
-    /// Runs a `pm` verb that prints `Success` (older releases exit 0 on
-    /// failure and print `Failure [...]`).
-    fn pm_success(&self, argv: &[&str]) -> impl Future<Output = Result<()>> + Send {
+    /// Runs a command and judges its combined output: fails on a non-zero
+    /// exit or when `ok` rejects the text (tools such as old `pm`, `am` and
+    /// `monkey` exit 0 and print the failure).
+    fn shell_judged(
+        &self,
+        argv: &[&str],
+        ok: impl Fn(&str) -> bool + Send,
+    ) -> impl Future<Output = Result<ShellOutput>> + Send {
         async move {
             let out = self.shell(argv).await?;
             let text = format!("{}{}", out.stdout_text(), out.stderr_text());
-            if out.exit == 0 && text.contains("Success") {
-                Ok(())
+            if out.exit == 0 && ok(&text) {
+                Ok(out)
             } else {
                 Err(failed(self.serial(), &sh_join(argv), Some(out.exit), &text))
             }
+        }
+    }
+
+    /// Runs a `pm` verb that prints `Success`.
+    fn pm_success(&self, argv: &[&str]) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            self.shell_judged(argv, |t| t.contains("Success"))
+                .await
+                .map(drop)
         }
     }
 
@@ -348,17 +362,11 @@ pub trait Device: Send + Sync {
                 "android.intent.category.LAUNCHER",
                 "1",
             ];
-            let out = self.shell(&argv).await?;
-            let text = format!("{}{}", out.stdout_text(), out.stderr_text());
-            if out.exit != 0 || text.contains("No activities found") || text.contains("aborted") {
-                return Err(failed(
-                    self.serial(),
-                    &sh_join(&argv),
-                    Some(out.exit),
-                    &text,
-                ));
-            }
-            Ok(())
+            self.shell_judged(&argv, |t| {
+                !t.contains("No activities found") && !t.contains("aborted")
+            })
+            .await
+            .map(drop)
         }
     }
 
@@ -366,17 +374,9 @@ pub trait Device: Send + Sync {
     fn start_activity(&self, component: &str) -> impl Future<Output = Result<()>> + Send {
         async move {
             let argv = ["am", "start", "-W", "-n", component];
-            let out = self.shell(&argv).await?;
-            let text = format!("{}{}", out.stdout_text(), out.stderr_text());
-            if out.exit != 0 || text.contains("Error:") || text.contains("Exception") {
-                return Err(failed(
-                    self.serial(),
-                    &sh_join(&argv),
-                    Some(out.exit),
-                    &text,
-                ));
-            }
-            Ok(())
+            self.shell_judged(&argv, |t| !t.contains("Error:") && !t.contains("Exception"))
+                .await
+                .map(drop)
         }
     }
 
