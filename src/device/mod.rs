@@ -464,20 +464,25 @@ pub trait Device: Send + Sync {
         }
     }
 
-    /// `dumpsys appops`, for one package when given (Android 10+ filters;
-    /// older releases print everything, which the parser reads the same).
+    /// `dumpsys appops`, for one package when given. Releases whose
+    /// `dumpsys appops` has no `--package` option (8.1) answer "Unknown
+    /// option"; the whole dump is taken then, which the parser reads the
+    /// same way.
     fn appops(
         &self,
         package: Option<&str>,
     ) -> impl Future<Output = Result<Snapshot<appops::AppOps>>> + Send {
         async move {
-            match package {
-                Some(p) => {
-                    self.snapshot(&["dumpsys", "appops", "--package", p], appops::parse)
-                        .await
+            if let Some(p) = package {
+                let snap = self
+                    .snapshot(&["dumpsys", "appops", "--package", p], appops::parse)
+                    .await?;
+                let head = snap.raw.trim_start();
+                if !(head.starts_with("Unknown option") || head.starts_with("Unknown command")) {
+                    return Ok(snap);
                 }
-                None => self.snapshot(&["dumpsys", "appops"], appops::parse).await,
             }
+            self.snapshot(&["dumpsys", "appops"], appops::parse).await
         }
     }
 
@@ -619,6 +624,146 @@ fn check_exit(serial: &str, line: &str, out: ShellOutput) -> Result<ShellOutput>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    /// A scripted device: answers each command line from a table and
+    /// records what was sent, to test the provided operations without I/O.
+    struct Fake {
+        timeouts: Timeouts,
+        answers: Vec<(&'static str, u8, &'static str)>,
+        sent: Mutex<Vec<String>>,
+    }
+
+    impl Fake {
+        fn new(answers: Vec<(&'static str, u8, &'static str)>) -> Self {
+            Self {
+                timeouts: Timeouts::default(),
+                answers,
+                sent: Mutex::new(Vec::new()),
+            }
+        }
+
+        fn sent(&self) -> Vec<String> {
+            self.sent.lock().unwrap().clone()
+        }
+    }
+
+    impl Device for Fake {
+        fn serial(&self) -> &'static str {
+            "fake-1"
+        }
+
+        fn timeouts(&self) -> &Timeouts {
+            &self.timeouts
+        }
+
+        async fn shell_line(
+            &self,
+            line: &str,
+            _stdin: Option<&[u8]>,
+            _limit: Duration,
+        ) -> Result<ShellOutput> {
+            self.sent.lock().unwrap().push(line.to_string());
+            let (exit, out) = self
+                .answers
+                .iter()
+                .find(|(prefix, ..)| line.starts_with(prefix))
+                .map_or((0, ""), |(_, e, o)| (*e, *o));
+            Ok(ShellOutput {
+                exit,
+                stdout: out.as_bytes().to_vec(),
+                stderr: Vec::new(),
+            })
+        }
+
+        async fn exec_line(
+            &self,
+            line: &str,
+            _stdin: Option<&[u8]>,
+            _limit: Duration,
+        ) -> Result<Vec<u8>> {
+            self.sent.lock().unwrap().push(format!("exec {line}"));
+            Ok(b"not a png".to_vec())
+        }
+
+        async fn push(&self, _data: &[u8], _remote: &str, _mode: u32) -> Result<()> {
+            Ok(())
+        }
+
+        async fn pull(&self, _remote: &str) -> Result<Vec<u8>> {
+            Ok(Vec::new())
+        }
+
+        async fn logcat(&self, _opts: &LogcatOptions) -> Result<Logcat> {
+            Err(DeviceError::new(
+                "fake-1",
+                "logcat",
+                ErrorKind::Unsupported {
+                    detail: "no logcat".into(),
+                },
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn appops_falls_back_when_package_filter_is_unknown() {
+        let old = Fake::new(vec![(
+            "dumpsys appops --package",
+            0,
+            "Unknown option: --package\n",
+        )]);
+        old.appops(Some("com.x")).await.unwrap();
+        assert_eq!(
+            old.sent(),
+            vec!["dumpsys appops --package com.x", "dumpsys appops"]
+        );
+        let new = Fake::new(vec![("dumpsys appops", 0, "Uid 0:\n")]);
+        let snap = new.appops(Some("com.x")).await.unwrap();
+        assert_eq!(new.sent(), vec!["dumpsys appops --package com.x"]);
+        assert_eq!(snap.command, "dumpsys appops --package com.x");
+    }
+
+    #[tokio::test]
+    async fn typed_text_and_arguments_are_quoted_for_the_device_shell() {
+        let dev = Fake::new(vec![]);
+        dev.text("a b;$(x)\n%s").await.unwrap();
+        dev.grant("com.x; reboot", "android.permission.CAMERA")
+            .await
+            .unwrap();
+        assert_eq!(
+            dev.sent(),
+            vec![
+                "input text 'a%sb;$(x)'",
+                "input keyevent 66",
+                "input text '%'",
+                "input text s",
+                "pm grant 'com.x; reboot' android.permission.CAMERA",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn tools_that_print_failure_with_status_zero_fail() {
+        let dev = Fake::new(vec![
+            ("pm clear", 0, "Failed\n"),
+            (
+                "monkey",
+                0,
+                "** No activities found to run, monkey aborted.\n",
+            ),
+            (
+                "am start",
+                0,
+                "Error type 3\nError: Activity class {x/y} does not exist.\n",
+            ),
+        ]);
+        assert!(dev.clear("com.x").await.is_err());
+        assert!(dev.launch("com.x").await.is_err());
+        assert!(dev.start_activity("x/y").await.is_err());
+        let e = dev.screenshot().await.unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Malformed { .. }), "{e}");
+        assert!(e.to_string().contains("not a png"), "{e}");
+    }
 
     #[test]
     fn xml_is_cut_from_dump_output() {
