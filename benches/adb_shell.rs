@@ -3,7 +3,8 @@
 //! (`Device::shell`, exit status included), adb_client 3.2's
 //! `ADBServerDevice::shell_command` (synchronous, exit status always
 //! `None`), and the `adb shell` command line. The server is Debian's adb
-//! with a private port and HOME, killed at the end.
+//! with a private port and HOME, killed at the end. Also: a logcat marker's
+//! round trip (write with `log`, see it come back through the stream).
 //!
 //! Needs `make setup` (Debian's adb). Run: `cargo bench --bench adb_shell`.
 
@@ -14,7 +15,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 use adb_client::ADBDeviceExt;
-use consentry::device::{AdbDevice, AdbServer, Device, ServerAddr, Timeouts};
+use consentry::device::{AdbDevice, AdbServer, Device, LogcatOptions, ServerAddr, Timeouts};
 use consentry::sim::runner::{self, SimOptions};
 
 struct PrivateAdb {
@@ -112,6 +113,19 @@ fn bench(c: &mut Criterion) {
         });
     });
     g.finish();
+
+    // A marker written with `log` and seen back through the logcat stream:
+    // what the engine pays to cut evidence at a step boundary.
+    let stream = rt
+        .block_on(dev.logcat(&LogcatOptions::default()))
+        .expect("logcat");
+    let mut g = c.benchmark_group("logcat_marker");
+    g.sample_size(30);
+    g.bench_function("consentry_mark_round_trip", |b| {
+        b.iter(|| rt.block_on(dev.mark(&stream, "bench")).expect("marker"));
+    });
+    g.finish();
+    drop(stream);
     drop(sim);
 }
 
