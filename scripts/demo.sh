@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo's main job, until the scenario engine lands: validate the example
 # scenarios, boot the built-in simulated device, drive it through Debian's
-# real adb server as an emulator would be driven, and show what the tool's
+# real adb server as an emulator would be driven, list it with `consentry
+# devices`, and show what the tool's
 # parsers read back. Uses a private adb server port and cleans up after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ serial=127.0.0.1:$port
 
 cleanup() {
   [ -n "${sim_pid:-}" ] && kill "$sim_pid" 2>/dev/null || true
+  [ -n "${reject_pid:-}" ] && kill "$reject_pid" 2>/dev/null || true
   adb kill-server >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -36,6 +38,9 @@ adb start-server >/dev/null
 adb connect "$serial"
 adb devices -l
 
+step "what consentry sees: consentry devices (state, model, SDK, usable)"
+$bin devices
+
 step "launch com.example.tidynotes and read the screen"
 adb -s "$serial" shell monkey -p com.example.tidynotes -c android.intent.category.LAUNCHER 1 >/dev/null
 adb -s "$serial" exec-out uiautomator dump /dev/tty > "$out/window_dump.xml"
@@ -54,5 +59,14 @@ $bin parse focus "$out/activities.txt" --summary
 
 step "fault injection with simctl"
 $bin simctl --control "$control" list
+
+step "a device that rejects this computer's key is reported, not used"
+rport=$((port + 2))
+$bin sim --apps fixtures/apps --port "$rport" --control "127.0.0.1:$((rport + 1))" --auth reject > "$out/sim-reject.txt" &
+reject_pid=$!
+for _ in $(seq 50); do grep -q '^control' "$out/sim-reject.txt" 2>/dev/null && break; sleep 0.1; done
+adb connect "127.0.0.1:$rport" >/dev/null 2>&1 || true
+for _ in $(seq 50); do adb devices | grep -q "127.0.0.1:$rport" && break; sleep 0.1; done
+$bin devices
 
 printf '\nDemo done; outputs in %s. Scenario runs (consentry run) land with the engine.\n' "$out"
