@@ -2,8 +2,8 @@
 # The demo's main job, until the scenario engine lands: validate the example
 # scenarios, boot the built-in simulated device, drive it through Debian's
 # real adb server as an emulator would be driven, list it with `consentry
-# devices`, and show what the tool's
-# parsers read back. Uses a private adb server port and cleans up after.
+# devices`, and show what the tool's parsers read back. Uses a private adb
+# server port and cleans up after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./target/release/consentry
