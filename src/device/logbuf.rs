@@ -196,6 +196,19 @@ impl LogBuffer {
         (a..b.max(a)).map(|i| self.line(i)).collect()
     }
 
+    /// Records whose device timestamp falls in `[from, to)`, compared with
+    /// [`LogTime::sort_key`](crate::android::logcat::LogTime::sort_key).
+    /// Buffers interleave, so this scans instead of bisecting.
+    pub fn device_time_between(&self, from: u64, to: u64) -> Vec<LogLine> {
+        (0..self.entries.len())
+            .filter(|i| match &self.entries[*i] {
+                Entry::Record(r) => r.time.is_some_and(|t| (from..to).contains(&t.sort_key())),
+                _ => false,
+            })
+            .map(|i| self.line(i))
+            .collect()
+    }
+
     /// The first entry from `seq` on that satisfies `pred`.
     pub fn find_from(&self, seq: u64, pred: impl Fn(&Entry) -> bool) -> Option<LogLine> {
         (self.index_of_seq(seq)..self.entries.len())
@@ -302,6 +315,52 @@ mod tests {
         }
         assert!(b.since(0).iter().map(|l| l.raw.len()).sum::<usize>() <= 300);
         assert!(b.evicted() > 0);
+    }
+
+    #[test]
+    fn device_time_window() {
+        let mut b = LogBuffer::default();
+        for i in 0..10 {
+            b.push_line(&rec(i, "T", &format!("m{i}")), T);
+        }
+        let key = |s: u64| ((((11 * 31 + 28) * 24 + 10) * 60) * 60 + s) * 1000;
+        let got = b.device_time_between(key(3), key(6));
+        assert_eq!(got.iter().map(|l| l.seq).collect::<Vec<_>>(), vec![3, 4, 5]);
+    }
+
+    proptest::proptest! {
+        /// However the stream is cut into reads, the buffer holds the same
+        /// entries as when it is fed whole.
+        #[test]
+        fn chunking_never_changes_the_entries(
+            cuts in proptest::collection::vec(0usize..2000, 0..40),
+            crlf in proptest::bool::ANY,
+        ) {
+            let mut text = String::new();
+            for i in 0..30 {
+                text.push_str(&rec(i, "Tag", &format!("message {i} é")));
+                if i % 7 == 0 {
+                    text.push_str("\tat com.x.Y.z(Y.java:1)\n");
+                }
+            }
+            if crlf {
+                text = text.replace('\n', "\r\n");
+            }
+            let bytes = text.as_bytes();
+            let mut whole = LogBuffer::default();
+            whole.push_bytes(bytes, T);
+            let mut points: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+            points.sort_unstable();
+            let mut parts = LogBuffer::default();
+            let mut at = 0;
+            for p in points {
+                parts.push_bytes(&bytes[at..p], T);
+                at = p;
+            }
+            parts.push_bytes(&bytes[at..], T);
+            proptest::prop_assert_eq!(parts.since(0), whole.since(0));
+            proptest::prop_assert_eq!(whole.len(), 30);
+        }
     }
 
     #[test]
