@@ -100,11 +100,15 @@ pub struct AppOps {
     pub unknown_lines: Vec<usize>,
 }
 
-/// Parses `+1d2h3m4s5ms`, `-11h2m36s185ms`, `+574ms` to milliseconds.
+/// Parses `+1d2h3m4s5ms`, `-11h2m36s185ms`, `+574ms` to milliseconds, and
+/// `0`, which is how Android's `TimeUtils.formatDuration` prints zero.
 pub fn parse_relative(text: &str) -> Option<u64> {
     let t = text.trim().trim_start_matches(['+', '-']);
     if t.is_empty() {
         return None;
+    }
+    if t == "0" {
+        return Some(0);
     }
     let mut total: u64 = 0;
     let mut rest = t;
@@ -303,6 +307,15 @@ fn blank(ctx: &Ctx, kind: AccessKind, line: usize) -> Option<OpAccess> {
     })
 }
 
+/// The age in `(-12s345ms)`: a negative offset from now, or `0` for an
+/// access at the moment of the dump; `None` for one in the future.
+fn ago(rel: &str) -> Option<u64> {
+    if rel == "0" {
+        return Some(0);
+    }
+    rel.strip_prefix('-').and_then(parse_relative)
+}
+
 /// `2024-05-01 10:00:01.123 (-12s345ms) duration=+2s3ms` or `+1h2m ago`.
 fn finish_access(mut a: OpAccess, rest: &str) -> Option<OpAccess> {
     let (main, duration) = match rest.split_once("duration=") {
@@ -322,13 +335,7 @@ fn finish_access(mut a: OpAccess, rest: &str) -> Option<OpAccess> {
         return Some(a);
     }
     let (stamp, rel) = match main.split_once(" (") {
-        Some((s, r)) => (
-            s.trim(),
-            r.trim_end_matches(')')
-                .trim()
-                .strip_prefix('-')
-                .and_then(parse_relative),
-        ),
+        Some((s, r)) => (s.trim(), ago(r.trim_end_matches(')').trim())),
         None => (main, None),
     };
     let looks_like_date = stamp.len() >= 10
@@ -476,6 +483,9 @@ mod tests {
         assert_eq!(parse_relative("+9d20h47m55s560ms"), Some(852_475_560));
         assert_eq!(parse_relative("+574ms"), Some(574));
         assert_eq!(parse_relative("abc"), None);
+        // TimeUtils.formatDuration(0) prints a bare `0`.
+        assert_eq!(parse_relative("0"), Some(0));
+        assert_eq!(parse_relative("00"), None);
         assert_eq!(parse_relative(""), None);
     }
 
@@ -543,6 +553,38 @@ mod tests {
                 timestamp: "2019-03-01 10:00:00.000".into(),
                 ago_ms: Some(3_723_000)
             })
+        );
+    }
+
+    /// Found by tests/parse_roundtrip_prop.rs: an access at the moment of
+    /// the dump is printed with age `0` (`time=0 ago`, `(0)`), and a zero
+    /// duration as `duration=0`; the access was dropped or lost its age.
+    #[test]
+    fn zero_ages_and_durations() {
+        let ops = parse("CAMERA: allow; time=0 ago; duration=0\nSMS: ignore; rejectTime=0 ago\n");
+        assert_eq!(ops.accesses.len(), 2);
+        assert_eq!(ops.accesses[0].time, Some(OpTime::Ago { ms: 0 }));
+        assert_eq!(ops.accesses[0].duration_ms, Some(0));
+        assert_eq!(ops.accesses[1].kind, AccessKind::Reject);
+        let ops = parse(
+            "  Uid u0a1:\n    Package com.x:\n      CAMERA (allow):\n        null=[\n          Access: [top-s] 2026-01-15 10:00:00.000 (0) duration=0\n          Reject: [bg-s]2026-01-15 10:00:05.000 (+5s0ms)\n        ]\n",
+        );
+        assert_eq!(ops.unknown, 0);
+        assert_eq!(
+            ops.accesses[0].time,
+            Some(OpTime::At {
+                timestamp: "2026-01-15 10:00:00.000".into(),
+                ago_ms: Some(0)
+            })
+        );
+        assert_eq!(ops.accesses[0].duration_ms, Some(0));
+        assert_eq!(
+            ops.accesses[1].time,
+            Some(OpTime::At {
+                timestamp: "2026-01-15 10:00:05.000".into(),
+                ago_ms: None
+            }),
+            "in the future: no age"
         );
     }
 
