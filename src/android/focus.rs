@@ -112,7 +112,13 @@ fn window(body: &str, line: usize, source: &str) -> Option<WindowRef> {
     if title.is_empty() {
         return None;
     }
-    let package = title.split_once('/').map(|(p, _)| p.to_string());
+    // `com.x/com.x.Main` names an app; a system window's title may hold a
+    // `/` too (`Application Error: Notes/Memo`), but never before a blank.
+    let package = title
+        .split_once('/')
+        .map(|(p, _)| p)
+        .filter(|p| !p.is_empty() && !p.contains(char::is_whitespace))
+        .map(str::to_string);
     Some(WindowRef {
         line,
         source: source.to_string(),
@@ -183,5 +189,22 @@ mod tests {
             (None, "NotificationShade")
         );
         assert_eq!(f.foreground_package(), None);
+    }
+
+    /// Found by tests/parse_roundtrip_prop.rs: the crash dialog's title is
+    /// the app's label, which may contain `/`; the part before it is not a
+    /// package.
+    #[test]
+    fn a_slash_in_a_system_window_title_is_not_a_package() {
+        let f = parse("  mCurrentFocus=Window{5b2 u0 Application Error: Notes/Memo 笔记}\n");
+        let w = &f.focused_windows[0];
+        assert_eq!(
+            (w.package.as_deref(), w.title.as_str()),
+            (None, "Application Error: Notes/Memo 笔记")
+        );
+        let f = parse("  mCurrentFocus=Window{5b2 u0 /x}\n");
+        assert_eq!(f.focused_windows[0].package, None);
+        let f = parse("  mCurrentFocus=Window{5b2 u0 com.x/com.x.Main}\n");
+        assert_eq!(f.focused_windows[0].package.as_deref(), Some("com.x"));
     }
 }
