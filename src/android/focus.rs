@@ -107,7 +107,7 @@ fn window(body: &str, line: usize, source: &str) -> Option<WindowRef> {
     let user_idx = words.iter().position(|w| user_of(w).is_some());
     let title = match user_idx {
         Some(i) => words[i + 1..].join(" "),
-        None => words[1..].join(" "),
+        None => words.get(1..).unwrap_or_default().join(" "),
     };
     if title.is_empty() {
         return None;
@@ -189,6 +189,19 @@ mod tests {
             (None, "NotificationShade")
         );
         assert_eq!(f.foreground_package(), None);
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/window_focus.rs): an empty
+    /// `Window{}` indexed past the end of its words.
+    #[test]
+    fn an_empty_window_record_is_no_window() {
+        let f = parse("mFocusedWindow=Window{} \n  mCurrentFocus=Window{ }\n");
+        assert!(f.focused_windows.is_empty());
+        assert!(
+            parse("topResumedActivity=ActivityRecord{}\n")
+                .resumed
+                .is_empty()
+        );
     }
 
     /// Found by tests/parse_roundtrip_prop.rs: the crash dialog's title is
