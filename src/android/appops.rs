@@ -169,7 +169,7 @@ fn op_line(t: &str) -> Option<(String, String, Option<&str>)> {
             // `(allow)`, or `(allow / switch COARSE_LOCATION=allow)`.
             let inner = head[open + 2..].strip_suffix(')')?;
             let mode = inner.split(" / ").next().unwrap_or(inner).trim();
-            if is_op_name(name) && !mode.is_empty() && !mode.contains(' ') {
+            if is_op_name(name) && !mode.is_empty() && !mode.contains(char::is_whitespace) {
                 return Some((name.to_string(), mode.to_string(), None));
             }
         }
@@ -586,6 +586,16 @@ mod tests {
             }),
             "in the future: no age"
         );
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/appops.rs): `N (d\tu):` was read
+    /// as op `N` in mode `d\tu`; a mode is one word.
+    #[test]
+    fn a_mode_with_a_blank_is_no_mode() {
+        assert!(parse("N (d\tu):\n").modes.is_empty());
+        let ops = parse("  Uid u0a1:\n    Package com.x:\n      CAMERA (al\tlow):\n");
+        assert!(ops.modes.is_empty());
+        assert_eq!(ops.unknown_lines, [3]);
     }
 
     #[test]
