@@ -102,7 +102,7 @@ fn indent_of(line: &str) -> usize {
 /// `name: granted=true, flags=[ USER_SET|524288]`.
 fn permission_line(t: &str, line: usize) -> Option<PermissionState> {
     let (name, rest) = t.split_once(": ")?;
-    if name.contains(' ') {
+    if name.is_empty() || name.contains(char::is_whitespace) {
         return None;
     }
     let mut granted = None;
@@ -163,6 +163,8 @@ pub fn parse(text: &str) -> PackageDump {
     let mut section_indent = 0usize;
     let mut pkg_indent = 0usize;
     let mut in_package = false;
+    // The `User N:` block runtime permissions go to (an index in `users`).
+    let mut user: Option<usize> = None;
     for (i, raw) in text.split('\n').enumerate() {
         let line_no = i + 1;
         let line = raw.trim_end_matches('\r');
@@ -180,6 +182,7 @@ pub fn parse(text: &str) -> PackageDump {
                 in_package = true;
                 pkg_indent = indent;
                 section = Section::None;
+                user = None;
                 continue;
             }
         }
@@ -197,7 +200,7 @@ pub fn parse(text: &str) -> PackageDump {
             Section::Requested => {
                 // `android.permission.X` or `android.permission.X: restricted=true`
                 let name = t.split(':').next().unwrap_or(t).trim();
-                if name.contains(' ') || name.is_empty() {
+                if name.is_empty() || name.contains(char::is_whitespace) {
                     dump.unknown += 1;
                     dump.unknown_lines.push(line_no);
                 } else {
@@ -208,7 +211,7 @@ pub fn parse(text: &str) -> PackageDump {
             Section::Install | Section::Runtime => {
                 match permission_line(t, line_no) {
                     Some(p) if section == Section::Install => pkg.install.push(p),
-                    Some(p) => match pkg.users.last_mut() {
+                    Some(p) => match user.and_then(|u| pkg.users.get_mut(u)) {
                         Some(u) => u.runtime.push(p),
                         None => pkg.runtime.push(p),
                     },
@@ -241,16 +244,25 @@ pub fn parse(text: &str) -> PackageDump {
         }
         if let Some(rest) = t.strip_prefix("User ") {
             if let Some((n, attrs)) = rest.split_once(':') {
-                if let Ok(user) = n.trim().parse() {
+                if let Ok(id) = n.trim().parse() {
                     let installed = attrs
                         .split_whitespace()
                         .find_map(|w| w.strip_prefix("installed="))
                         .map(|v| v == "true");
-                    pkg.users.push(UserPermissions {
-                        user,
-                        installed,
-                        runtime: Vec::new(),
-                    });
+                    // A user printed twice continues its first block, so
+                    // that each user has one list of permissions.
+                    if let Some(u) = pkg.users.iter().position(|u| u.user == id) {
+                        let known = &mut pkg.users[u];
+                        known.installed = known.installed.or(installed);
+                        user = Some(u);
+                    } else {
+                        pkg.users.push(UserPermissions {
+                            user: id,
+                            installed,
+                            runtime: Vec::new(),
+                        });
+                        user = Some(pkg.users.len() - 1);
+                    }
                     continue;
                 }
             }
@@ -302,5 +314,24 @@ mod tests {
         assert_eq!(cam.flags.last(), Some(&PermissionFlag::Raw(524_288)));
         assert!(p.users[1].runtime[0].granted);
         assert_eq!(d.unknown, 1);
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/package.rs): a second `User 0:`
+    /// block started a second user 0, whose permissions
+    /// `runtime_permission` never looked at; and `: granted=` was read as
+    /// a permission with an empty name.
+    #[test]
+    fn a_repeated_user_continues_its_block_and_names_are_words() {
+        let d = parse(
+            "Package [com.x] (1):\n  User 0: installed=true\n  User 0:3\n  runtime permissions:\n    android.permission.CAMERA: granted=true\n    : granted=true\n    a\tb: granted=true\n",
+        );
+        let p = &d.packages[0];
+        assert_eq!(p.users.len(), 1);
+        assert_eq!(p.users[0].installed, Some(true));
+        assert!(
+            p.runtime_permission("android.permission.CAMERA")
+                .is_some_and(|c| c.granted)
+        );
+        assert_eq!(d.unknown_lines, [6, 7]);
     }
 }
