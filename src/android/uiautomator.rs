@@ -38,7 +38,9 @@ impl Bounds {
     }
 
     pub fn center(&self) -> (i32, i32) {
-        ((self.left + self.right) / 2, (self.top + self.bottom) / 2)
+        // In i64: bounds near i32::MAX would overflow an i32 sum.
+        let mid = |a: i32, b: i32| i32::try_from((i64::from(a) + i64::from(b)) / 2).unwrap_or(a);
+        (mid(self.left, self.right), mid(self.top, self.bottom))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -102,11 +104,18 @@ impl UiTree {
     }
 }
 
+/// How deep nodes may nest. Android's own hierarchies stay far below it;
+/// deeper ones are refused rather than walked recursively into a stack
+/// overflow.
+pub const MAX_DEPTH: usize = 512;
+
 /// Why a dump could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UiError {
     #[error("no <hierarchy> element in the dump")]
     NoHierarchy,
+    #[error("nodes nested more than {MAX_DEPTH} deep")]
+    TooDeep,
     #[error("malformed XML at line {line}, column {column}: {message}")]
     Xml {
         line: u32,
@@ -115,7 +124,10 @@ pub enum UiError {
     },
 }
 
-fn node(el: roxmltree::Node<'_, '_>, unknown: &mut usize) -> UiNode {
+fn node(el: roxmltree::Node<'_, '_>, unknown: &mut usize, depth: usize) -> Result<UiNode, UiError> {
+    if depth > MAX_DEPTH {
+        return Err(UiError::TooDeep);
+    }
     let mut n = UiNode::default();
     for a in el.attributes() {
         let v = a.value();
@@ -150,12 +162,12 @@ fn node(el: roxmltree::Node<'_, '_>, unknown: &mut usize) -> UiNode {
     }
     for child in el.children().filter(roxmltree::Node::is_element) {
         if child.has_tag_name("node") {
-            n.children.push(node(child, unknown));
+            n.children.push(node(child, unknown, depth + 1)?);
         } else {
             *unknown += 1;
         }
     }
-    n
+    Ok(n)
 }
 
 /// Parses a dump (the whole `uiautomator dump /dev/tty` output is fine).
@@ -186,7 +198,7 @@ pub fn parse(text: &str) -> Result<UiTree, UiError> {
     };
     for child in root.children().filter(roxmltree::Node::is_element) {
         if child.has_tag_name("node") {
-            let n = node(child, &mut tree.unknown);
+            let n = node(child, &mut tree.unknown, 1)?;
             tree.windows.push(n);
         } else {
             tree.unknown += 1;
@@ -234,6 +246,28 @@ mod tests {
         );
         assert_eq!(t.windows[1].bounds, None);
         assert_eq!(t.nodes().len(), 3);
+    }
+
+    /// Found while writing the fuzz invariants, confirmed with the fuzz
+    /// target: bounds near `i32::MAX` overflowed `center()` (a panic in
+    /// debug builds), and a dump nested 200,000 deep overflowed the stack.
+    #[test]
+    fn extreme_bounds_and_depth() {
+        let b = Bounds::parse("[2147483647,-2147483648][2147483647,2147483647]").expect("bounds");
+        assert_eq!(b.center(), (i32::MAX, 0));
+        let deep = |n: usize| {
+            format!(
+                "<hierarchy>{}{}</hierarchy>",
+                "<node>".repeat(n),
+                "</node>".repeat(n)
+            )
+        };
+        assert_eq!(
+            parse(&deep(MAX_DEPTH)).expect("deep").nodes().len(),
+            MAX_DEPTH
+        );
+        assert_eq!(parse(&deep(MAX_DEPTH + 1)), Err(UiError::TooDeep));
+        assert_eq!(parse(&deep(200_000)), Err(UiError::TooDeep));
     }
 
     #[test]
