@@ -58,7 +58,10 @@ impl LogTime {
                     * 1000
                     + u64::from(millis)
             }
-            LogTime::Seconds { seconds, millis } => seconds * 1000 + u64::from(millis),
+            // Saturating: a 19-digit `-v epoch` time would overflow.
+            LogTime::Seconds { seconds, millis } => seconds
+                .saturating_mul(1000)
+                .saturating_add(u64::from(millis)),
         }
     }
 }
@@ -782,6 +785,15 @@ mod tests {
             r.time,
             Some(LogTime::Calendar { millis: 910, .. })
         ));
+    }
+
+    /// Found while writing the fuzz invariants, confirmed with the fuzz
+    /// target: `sort_key` of a 19-digit epoch time overflowed (a panic in
+    /// debug builds).
+    #[test]
+    fn huge_epoch_times_sort_last() {
+        let r = one("9999999999999999999.123  1000  1234 I TAG: msg");
+        assert_eq!(r.time.map(|t| t.sort_key()), Some(u64::MAX));
     }
 
     #[test]
