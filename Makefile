@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release/consentry
 
-.PHONY: setup build demo test lint fmt bench bench-adb bench-vision schema clean
+.PHONY: setup build demo test lint fmt bench bench-adb bench-vision fuzz schema clean
 
 ## setup: install adb, fonts and Rust components (idempotent)
 setup:
@@ -43,6 +43,13 @@ bench-adb: setup
 bench-vision:
 	$(CARGO) bench --locked --bench vision
 	./scripts/compare_opencv.sh
+
+## fuzz: every Android parser under cargo-fuzz (libFuzzer) for FUZZ_SECONDS
+## each, seeded from ../shared/real-captures; installs cargo-fuzz once and
+## uses stable with RUSTC_BOOTSTRAP=1 when there is no nightly toolchain
+FUZZ_SECONDS ?= 20
+fuzz:
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
 
 ## schema: regenerate schemas/scenario.schema.json after changing src/scenario/raw.rs
 schema:
