@@ -979,10 +979,10 @@ proptest! {
         let p = a.packages.get_mut(&name).expect("installed");
         p.uid = uid;
         p.perms = perms.clone();
-        if !running {
-            a.force_stop(&name);
-        } else {
+        if running {
             a.launch(&name, Launcher::Shell).expect("launches");
+        } else {
+            a.force_stop(&name);
         }
         let text = dumps::package(&a, &a.packages[&name]);
         let got = package::parse(&text);
