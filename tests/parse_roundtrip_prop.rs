@@ -12,12 +12,15 @@
 //! inside what the format can carry, and say so (a logcat tag cannot hold a
 //! `:`, a getprop value line cannot end in `]`, ...).
 
+mod common;
+
+use common::sim_sh as sh;
+
 // Case counts keep the file under ~5 s in a debug build (3000 cases each ran
 // in 20 s when the file was written).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
 
 use consentry::android::appops::{self, AccessKind, OpAccess, OpMode, OpTime};
 use consentry::android::exit_info::{self, ExitRecord};
@@ -25,7 +28,6 @@ use consentry::android::logcat::{self, Entry as LogEntry, Event, Level, LogTime,
 use consentry::android::package::{self, PermissionFlag};
 use consentry::android::quote::sh_quote;
 use consentry::android::{focus, props, uiautomator};
-use consentry::sim::backend::{Backend, Output};
 use consentry::sim::os::android::{
     self as sim_android, Android, Dialog, ExitInfo, Launcher, OpKey, Perm, Pkg, Task,
 };
@@ -33,7 +35,7 @@ use consentry::sim::os::clock::{SimClock, SimMillis, at, fmt_datetime};
 use consentry::sim::os::logcat::{Buffer, Entry, Format, Logs, format_entry, header};
 use consentry::sim::os::model::{AppType, Effect, LogLine, OnDenial, ScreenModel};
 use consentry::sim::os::{AppModel, DeviceConfig, SimDevice, dumps, perms};
-use consentry::sim::render::uiautomator_xml;
+use consentry::sim::render::{dumped_text, uiautomator_xml};
 use consentry::sim::ui::{Node, Rect, Rgba, Screen, Style, Window};
 use proptest::prelude::*;
 
@@ -146,25 +148,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-/// Runs one shell line on the simulated device; (stdout, exit code).
-async fn sh(dev: &SimDevice, cmd: &str) -> (String, i32) {
-    let mut p = dev.spawn(cmd);
-    let mut out = Vec::new();
-    let code = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(o) = p.output.recv().await {
-            match o {
-                Output::Stdout(b) => out.extend(b),
-                Output::Stderr(_) => {}
-                Output::Exit(c) => return c,
-            }
-        }
-        -1
-    })
-    .await
-    .expect("command finished");
-    (String::from_utf8_lossy(&out).into_owned(), code)
-}
-
 // ---------------------------------------------------------------------------
 // uiautomator XML
 
@@ -233,24 +216,6 @@ fn screen() -> impl Strategy<Value = Screen> {
             background: Rgba::WHITE,
             windows,
         })
-}
-
-/// Android's `stripInvalidXMLChars` (and the three characters the
-/// serializer refuses): each becomes `.` in the dump.
-fn dumped_text(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{0}'..='\u{8}'
-            | '\u{B}'..='\u{C}'
-            | '\u{E}'..='\u{1F}'
-            | '\u{7F}'..='\u{84}'
-            | '\u{86}'..='\u{9F}'
-            | '\u{FDD0}'..='\u{FDDF}'
-            | '\u{FFFE}'
-            | '\u{FFFF}' => '.',
-            c => c,
-        })
-        .collect()
 }
 
 /// `Rect.intersect` with the display: a rectangle that meets it is
@@ -1030,26 +995,6 @@ proptest! {
 // ---------------------------------------------------------------------------
 // dumpsys activity exit-info
 
-/// `ApplicationExitInfo.reasonCodeToString`.
-fn reason_name(r: u8) -> &'static str {
-    match r {
-        1 => "EXIT_SELF",
-        2 => "SIGNALED",
-        3 => "LOW_MEMORY",
-        4 => "APP CRASH(EXCEPTION)",
-        5 => "APP CRASH(NATIVE)",
-        6 => "ANR",
-        7 => "INITIALIZATION FAILURE",
-        8 => "PERMISSION CHANGE",
-        9 => "EXCESSIVE RESOURCE USAGE",
-        10 => "USER REQUESTED",
-        11 => "USER STOPPED",
-        12 => "DEPENDENCY DIED",
-        13 => "OTHER KILLS BY APP",
-        _ => "UNKNOWN",
-    }
-}
-
 /// A description as exit-info can carry it: its fields are `key=value`
 /// separated by spaces with no quoting, so a description holds no ` key=`
 /// of the record's own keys, no line break, and is not `null` (which means
@@ -1127,7 +1072,7 @@ proptest! {
                     uid: Some(p.uid),
                     process: Some(e.process.clone()),
                     reason: Some(u32::from(e.reason)),
-                    reason_name: Some(reason_name(e.reason).to_string()),
+                    reason_name: Some(dumps::reason_name(e.reason).to_string()),
                     subreason: Some(0),
                     status: Some(e.status),
                     description: (!e.description.is_empty()).then(|| e.description.clone()),

@@ -4,6 +4,10 @@
 //! understood (no unknown records), and the values must be the ones the
 //! fixture apps' behaviour implies.
 
+mod common;
+
+use common::sim_sh as sh;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +15,6 @@ use std::time::Duration;
 use consentry::android::appops::{self, AccessKind};
 use consentry::android::logcat::{self, Event};
 use consentry::android::{exit_info, focus, package, props, uiautomator};
-use consentry::sim::backend::{Backend, Output};
 use consentry::sim::os::{AppModel, DeviceConfig, SimDevice};
 
 fn device() -> Arc<SimDevice> {
@@ -21,24 +24,6 @@ fn device() -> Arc<SimDevice> {
     )))
     .expect("fixtures load");
     SimDevice::new(DeviceConfig::default(), apps)
-}
-
-async fn sh(dev: &SimDevice, cmd: &str) -> (String, i32) {
-    let mut p = dev.spawn(cmd);
-    let mut out = Vec::new();
-    let code = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(o) = p.output.recv().await {
-            match o {
-                Output::Stdout(b) => out.extend(b),
-                Output::Stderr(_) => {}
-                Output::Exit(c) => return c,
-            }
-        }
-        -1
-    })
-    .await
-    .expect("command finished");
-    (String::from_utf8_lossy(&out).into_owned(), code)
 }
 
 /// Taps the centre of the node with this resource id, found with the

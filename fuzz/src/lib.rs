@@ -22,7 +22,7 @@ use consentry::android::quote::{
 use consentry::android::{exit_info, focus, package, props, uiautomator};
 use consentry::sim::os::clock::fmt_duration;
 use consentry::sim::os::shell;
-use consentry::sim::render::uiautomator_xml;
+use consentry::sim::render::{dumped_text, uiautomator_xml};
 use consentry::sim::ui::{Node, Rect, Rgba, Screen, Style, Window};
 
 /// The input as the parsers take it: fuzz bytes are decoded lossily, as a
@@ -323,24 +323,6 @@ pub fn exit_info(text: &str) {
 
 // ---------------------------------------------------------------------------
 
-/// What the dump shows of a text: uiautomator replaces characters XML
-/// cannot hold by `.`.
-fn dumped(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{0}'..='\u{8}'
-            | '\u{B}'..='\u{C}'
-            | '\u{E}'..='\u{1F}'
-            | '\u{7F}'..='\u{84}'
-            | '\u{86}'..='\u{9F}'
-            | '\u{FDD0}'..='\u{FDDF}'
-            | '\u{FFFE}'
-            | '\u{FFFF}' => '.',
-            c => c,
-        })
-        .collect()
-}
-
 fn to_sim(n: &uiautomator::UiNode) -> Node {
     let b = n.bounds.unwrap_or(uiautomator::Bounds {
         left: 0,
@@ -371,11 +353,11 @@ fn to_sim(n: &uiautomator::UiNode) -> Node {
 }
 
 fn same_node(again: &uiautomator::UiNode, first: &uiautomator::UiNode) {
-    assert_eq!(again.text, dumped(&first.text));
-    assert_eq!(again.resource_id, dumped(&first.resource_id));
-    assert_eq!(again.class, dumped(&first.class));
-    assert_eq!(again.package, dumped(&first.package));
-    assert_eq!(again.content_desc, dumped(&first.content_desc));
+    assert_eq!(again.text, dumped_text(&first.text));
+    assert_eq!(again.resource_id, dumped_text(&first.resource_id));
+    assert_eq!(again.class, dumped_text(&first.class));
+    assert_eq!(again.package, dumped_text(&first.package));
+    assert_eq!(again.content_desc, dumped_text(&first.content_desc));
     assert_eq!(
         (
             again.checkable,

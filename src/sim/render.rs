@@ -177,6 +177,14 @@ fn stripped(c: char) -> bool {
     )
 }
 
+/// What a dump shows of a text before XML escaping: every character
+/// Android strips (see `stripped`) becomes `.`.
+pub fn dumped_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if stripped(c) { '.' } else { c })
+        .collect()
+}
+
 /// One attribute, escaped as Android's `KXmlSerializer` does: the value is
 /// quoted with `"` unless it contains one, then with `'`; only the quote in
 /// use is escaped; tab, line feed and carriage return become `&#9;`,

@@ -169,3 +169,25 @@ impl Drop for Adb {
             .status();
     }
 }
+
+/// Runs one shell line on a simulated device without adb, through its
+/// `Backend`; (stdout, exit code). A command that does not finish in 30 s
+/// fails the test.
+pub async fn sim_sh(dev: &consentry::sim::os::SimDevice, cmd: &str) -> (String, i32) {
+    use consentry::sim::backend::{Backend, Output};
+    let mut p = dev.spawn(cmd);
+    let mut out = Vec::new();
+    let code = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(o) = p.output.recv().await {
+            match o {
+                Output::Stdout(b) => out.extend(b),
+                Output::Stderr(_) => {}
+                Output::Exit(c) => return c,
+            }
+        }
+        -1
+    })
+    .await
+    .expect("command finished");
+    (String::from_utf8_lossy(&out).into_owned(), code)
+}

@@ -305,7 +305,8 @@ pub fn window(a: &Android) -> String {
     o
 }
 
-fn reason_name(r: u8) -> &'static str {
+/// `ApplicationExitInfo.reasonCodeToString`.
+pub fn reason_name(r: u8) -> &'static str {
     match r {
         1 => "EXIT_SELF",
         2 => "SIGNALED",
