@@ -171,6 +171,12 @@ case!(
     "invalid YAML"
 );
 case!(tab_indented_file, "appId: com.example.app\n---\n- tapOn:\n\ttext: Agree\n", 4, 1, "", "tab character", help: "spaces");
+// A tab after a list item's `-` is valid YAML 1.2 but not 1.1, so Maestro
+// (SnakeYAML) rejects such a file; consentry names the tab.
+case!(tab_after_dash, "appId: com.example.app\n---\n-\ttapOn: \"Agree\"\n", 3, 2, "", "tab character after the `-` of a list item", help: "use a space after `-`");
+case!(tab_after_dash_in_on_flow_start, "appId: com.example.app\nonFlowStart:\n  - back\n  -\tlaunchApp\n---\n- back\n", 4, 4, "", "tab character after the `-`", help: "use a space after `-`");
+case!(tab_after_nested_dash, "appId: com.example.app\n---\n- back\n- -\tback\n", 4, 4, "", "tab character after the `-`", help: "use a space after `-`");
+case!(tab_after_dash_and_space, "appId: com.example.app\n---\n- \ttapOn: Agree\n", 3, 3, "", "tab character after the `-`", help: "use a space after `-`");
 case!(empty_file, "", 1, 1, "", "empty scenario file");
 case!(
     comments_only_file,
@@ -720,6 +726,29 @@ fn undefined_variable_is_a_warning_not_an_error() {
     // Given on the command line, it is defined.
     let (_, report) = validate_json(&["-e", "PASWORD=y"], &path);
     assert_eq!(report["warnings"], 0);
+}
+
+/// Negative controls for `tab_after_dash`: tabs in a quoted or plain value,
+/// in comments and in a block scalar are not after a list item's `-`.
+#[test]
+fn tabs_inside_values_and_comments_validate() {
+    for (name, body) in [
+        ("quoted", "- tapOn: \"Agree\\tnow -\tthen\"\n"),
+        ("plain", "- inputText: a\tb -\tc\n"),
+        ("comments", "# -\tnot an item\n- back # -\tnot an item\n"),
+        (
+            "block_scalar",
+            "- inputText: |\n    -\tline one\n    - \tline two\n- back\n",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = format!("{H}{body}");
+        let path = write_files(dir.path(), &[("tabs.yaml", &src)]);
+        let (code, report) = validate_json(&[], &path);
+        assert_eq!(code, Some(0), "{name}: {report}");
+        assert_eq!(report["errors"], 0, "{name}: {report}");
+        assert_eq!(report["warnings"], 0, "{name}: {report}");
+    }
 }
 
 #[test]

@@ -9,11 +9,16 @@
 //! Guards: duplicate keys are errors, aliases are expanded with a node budget
 //! (no "billion laughs"), and nesting deeper than [`MAX_DEPTH`] is refused so
 //! that later recursive passes cannot overflow the stack.
+//!
+//! Two uses of tabs are refused with their own message: tabs as indentation,
+//! and a tab after the `-` of a list item (`-<TAB>tapOn: x`). YAML 1.2, and so
+//! `yaml-rust2`, accepts the second; YAML 1.1 parsers such as Maestro's
+//! (SnakeYAML) do not, so a file that passes here would fail in Maestro.
 
 use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use yaml_rust2::scanner::{Marker, Scanner, TScalarStyle, Token, TokenType};
 
 /// Deepest nesting of collections accepted in a scenario file.
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -86,6 +91,15 @@ impl<'a> Offsets<'a> {
 
     fn marker(&self, m: Marker) -> Pos {
         self.pos(m.line(), m.col())
+    }
+
+    /// The text of a 1-based line, without its line break.
+    fn line(&self, line: usize) -> &'a str {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return "";
+        };
+        let rest = &self.src[start..];
+        rest.split('\n').next().unwrap_or(rest)
     }
 }
 
@@ -347,6 +361,100 @@ fn first_indent_tab(src: &str) -> Option<(usize, usize)> {
     None
 }
 
+/// The first tab in the blanks after a list item's `-` on one line, as a
+/// 0-based character column.
+///
+/// `upto` is the column of a scanner mark on this line that comes after every
+/// `-` to look at: the line holds, before it, only blanks and indicators
+/// (`-`, `?`, `:` each followed by a blank). With `exact`, only a `-` whose
+/// blanks run up to `upto` counts (the mark is then a scan error's, which
+/// sits right after the blanks that caused it).
+fn dash_tab_on_line(line: &str, upto: usize, exact: bool) -> Option<usize> {
+    let blank = |c: char| c == ' ' || c == '\t';
+    let chars: Vec<char> = line.chars().take(upto.saturating_add(1)).collect();
+    let mut i = 0;
+    loop {
+        while chars.get(i).copied().is_some_and(blank) {
+            i += 1;
+        }
+        if i >= upto {
+            return None;
+        }
+        let c = *chars.get(i)?;
+        let ends = chars
+            .get(i + 1)
+            .is_none_or(|&n| blank(n) || n == '\r' || n == '\n');
+        if !(matches!(c, '-' | '?' | ':') && ends) {
+            return None;
+        }
+        let run = i + 1;
+        let mut end = run;
+        while chars.get(end).copied().is_some_and(blank) {
+            end += 1;
+        }
+        if c == '-' && (!exact || end == upto) {
+            if let Some(tab) = (run..end).find(|&k| chars[k] == '\t') {
+                return Some(tab);
+            }
+        }
+        i = end;
+    }
+}
+
+/// Finds the first tab in the blanks after the `-` of a block sequence entry,
+/// as a 1-based line and 0-based column.
+///
+/// YAML 1.1 parsers (SnakeYAML, which Maestro uses) skip only spaces after an
+/// entry's `-`, so `-<TAB>x` and `- <TAB>x` fail there, while YAML 1.2 and
+/// `yaml-rust2` accept them. The scanner's `BlockEntry` tokens say which lines
+/// hold entry indicators, so a `-` in a quoted or plain scalar, a block
+/// scalar's body or a comment is never looked at. A scan error right after a
+/// `-` and its blanks (`-<TAB>- x`) is checked the same way.
+fn first_dash_tab(offsets: &Offsets<'_>) -> Option<(usize, usize)> {
+    if !offsets.src.contains('\t') {
+        return None;
+    }
+    let mut scanner = Scanner::new(offsets.src.chars());
+    // The line being gathered and the column of its last entry token, so
+    // that a line is looked at once however many entries it holds.
+    let mut pending: Option<(usize, usize)> = None;
+    let check = |(line, upto): (usize, usize)| {
+        dash_tab_on_line(offsets.line(line), upto, false).map(|col| (line, col))
+    };
+    for Token(mark, kind) in scanner.by_ref() {
+        if !matches!(kind, TokenType::BlockEntry) {
+            continue;
+        }
+        match pending {
+            Some((line, _)) if line == mark.line() => {}
+            Some(done) => {
+                if let Some(found) = check(done) {
+                    return Some(found);
+                }
+            }
+            None => {}
+        }
+        pending = Some((mark.line(), mark.col()));
+    }
+    if let Some(found) = pending.and_then(check) {
+        return Some(found);
+    }
+    let err = scanner.get_error()?;
+    let m = err.marker();
+    dash_tab_on_line(offsets.line(m.line()), m.col(), true).map(|col| (m.line(), col))
+}
+
+fn dash_tab_error(offsets: &Offsets<'_>, (line, col0): (usize, usize)) -> SyntaxError {
+    SyntaxError {
+        pos: offsets.pos(line, col0),
+        message: "tab character after the `-` of a list item".into(),
+        help: Some(
+            "use a space after `-`: YAML 1.1 parsers, Maestro's among them, reject a tab there"
+                .into(),
+        ),
+    }
+}
+
 /// Parses every document of a YAML stream into position-aware trees.
 pub(crate) fn parse_documents(src: &str) -> Result<Vec<Node>, SyntaxError> {
     let offsets = Offsets::new(src);
@@ -360,23 +468,34 @@ pub(crate) fn parse_documents(src: &str) -> Result<Vec<Node>, SyntaxError> {
         doc_has_root: false,
     };
     let mut parser = Parser::new_from_str(src);
-    if let Err(e) = parser.load(&mut builder, true) {
+    let loaded = parser.load(&mut builder, true);
+    let at = |e: &SyntaxError| (e.pos.line, e.pos.col);
+    let dash_tab = first_dash_tab(&builder.offsets).map(|t| dash_tab_error(&builder.offsets, t));
+    if let Err(e) = loaded {
         let scan_pos = builder.offsets.marker(*e.marker());
-        if let Some((line, col0)) = first_indent_tab(src).filter(|(l, _)| *l <= scan_pos.line + 1) {
-            return Err(SyntaxError {
+        // A tab used as indentation is often only noticed on the next line.
+        let indent_tab = first_indent_tab(src)
+            .filter(|(l, _)| *l <= scan_pos.line + 1)
+            .map(|(line, col0)| SyntaxError {
                 pos: builder.offsets.pos(line, col0),
                 message: "tab character used for indentation".into(),
                 help: Some("YAML indentation must use spaces; replace the tabs with spaces".into()),
             });
-        }
-        return Err(SyntaxError {
+        let dash_tab = dash_tab.filter(|d| at(d) <= (scan_pos.line, scan_pos.col));
+        let first = [indent_tab, dash_tab].into_iter().flatten().min_by_key(at);
+        return Err(first.unwrap_or_else(|| SyntaxError {
             pos: scan_pos,
             message: format!("invalid YAML: {}", e.info()),
             help: None,
-        });
+        }));
     }
-    if let Some(err) = builder.error {
-        return Err(err);
+    // Both are errors; the one earlier in the file is reported.
+    if let Some(first) = [builder.error, dash_tab]
+        .into_iter()
+        .flatten()
+        .min_by_key(at)
+    {
+        return Err(first);
     }
     Ok(builder.docs)
 }
@@ -526,6 +645,71 @@ mod tests {
         let err = parse_documents("a:\n\tb: 2\n").unwrap_err();
         assert_eq!(err.pos.line, 2);
         assert!(err.message.contains("tab"), "{}", err.message);
+    }
+
+    /// The 1-based line and column of a tab-after-dash error, if any.
+    fn dash_tab_at(src: &str) -> Option<(usize, usize)> {
+        match parse_documents(src) {
+            Err(e) if e.message.contains("after the `-`") => {
+                assert!(e.help.as_deref().is_some_and(|h| h.contains("space")));
+                Some((e.pos.line, e.pos.col))
+            }
+            Err(e) => panic!("another error for {src:?}: {}", e.message),
+            Ok(_) => None,
+        }
+    }
+
+    #[test]
+    fn tab_after_a_list_dash_is_refused() {
+        let h = "appId: a.b\n---\n";
+        assert_eq!(
+            dash_tab_at(&format!("{h}-\ttapOn: \"Agree\"\n")),
+            Some((3, 2))
+        );
+        let nested = format!("{h}- runFlow:\n    commands:\n      - back\n      -\tback\n");
+        assert_eq!(dash_tab_at(&nested), Some((6, 8)));
+        assert_eq!(dash_tab_at(&format!("{h}- -\tback\n")), Some((3, 4)));
+        assert_eq!(dash_tab_at(&format!("{h}- \tback\n")), Some((3, 3)));
+        assert_eq!(dash_tab_at(&format!("{h}-\t\n  tapOn: x\n")), Some((3, 2)));
+        assert_eq!(dash_tab_at(&format!("{h}- back\n-\tback")), Some((4, 2)));
+        // yaml-rust2 fails on this one itself; the tab is still what is named.
+        assert_eq!(dash_tab_at(&format!("{h}-\t- back\n")), Some((3, 2)));
+        // Multi-byte text on an earlier line does not shift the column.
+        assert_eq!(dash_tab_at("é:\n  -\tx\n"), Some((2, 4)));
+    }
+
+    #[test]
+    fn tabs_elsewhere_are_not_taken_for_a_dash_tab() {
+        let h = "appId: a.b\n---\n";
+        for body in [
+            "- inputText: \"a\tb\"\n",
+            "- inputText: \"-\tb\"\n",
+            "- inputText: a\tb\n",
+            "- inputText: a -\tb\n",
+            "- inputText: \"a\n    -\tb\"\n",
+            "- inputText: a\n    -\tb\n",
+            "- back # -\tx\n",
+            "# -\tx\n- back\n",
+            "- inputText: |\n    -\tline\n    - \tline\n- back\n",
+            "- inputText: >\n    -\tline\n",
+            "- tapOn: [\"-\tx\"]\n",
+            "- back\n-   \n",
+        ] {
+            let src = format!("{h}{body}");
+            assert_eq!(dash_tab_at(&src), None, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn the_earliest_problem_is_reported() {
+        // A duplicate key before the tab, then the tab before a duplicate key.
+        let err = parse_documents("a: 1\na: 2\nb:\n-\tx\n").unwrap_err();
+        assert!(err.message.contains("duplicate"), "{}", err.message);
+        let err = parse_documents("b:\n-\tx\na: 1\na: 2\n").unwrap_err();
+        assert_eq!((err.pos.line, err.pos.col), (2, 2));
+        // A syntax error before the tab is reported as such.
+        let err = parse_documents("a: [1\nb:\n-\tx\n").unwrap_err();
+        assert!(err.message.contains("invalid YAML"), "{}", err.message);
     }
 
     #[test]
