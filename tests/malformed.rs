@@ -728,6 +728,80 @@ fn undefined_variable_is_a_warning_not_an_error() {
     assert_eq!(report["warnings"], 0);
 }
 
+/// Maestro runs a flow with `launchApp: {clearKeychain: true}` on Android
+/// and ignores the key; consentry accepts it with a warning at the key, and
+/// the command is the one without the key.
+#[test]
+fn clear_keychain_is_a_warning_on_android() {
+    let mut with_key_flow = String::from(H);
+    with_key_flow.push_str("- launchApp: {clearKeychain: true}\n- back\n");
+    let mut with_key_long = String::from(H);
+    with_key_long.push_str("- launchApp:\n    clearState: true\n    clearKeychain: true\n");
+    let mut without_flow = String::from(H);
+    without_flow.push_str("- launchApp\n- back\n");
+    let mut without_long = String::from(H);
+    without_long.push_str("- launchApp:\n    clearState: true\n");
+    for (with_key, without, line, column) in [
+        (&with_key_flow, &without_flow, 3, 15),
+        (&with_key_long, &without_long, 5, 5),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write_files(dir.path(), &[("keychain.yaml", with_key)]);
+        let (code, report) = validate_json(&[], &path);
+        assert_eq!(code, Some(0), "{report}");
+        assert_eq!(
+            (report["errors"].as_u64(), report["warnings"].as_u64()),
+            (Some(0), Some(1)),
+            "{report}"
+        );
+        let d = &report["diagnostics"][0];
+        assert_eq!(d["severity"], "warning", "{report}");
+        assert_eq!(
+            (d["line"].as_u64(), d["column"].as_u64()),
+            (Some(line), Some(column)),
+            "{report}"
+        );
+        assert_eq!(d["key"], "steps[0].launchApp.clearKeychain", "{report}");
+        let message = d["message"].as_str().expect("message");
+        assert!(
+            message.contains("`clearKeychain` is ignored on Android"),
+            "{message}"
+        );
+
+        let human = consentry()
+            .args(["validate", "--color", "never"])
+            .arg(&path)
+            .output()
+            .expect("runs");
+        assert_eq!(human.status.code(), Some(0));
+        let stderr = String::from_utf8_lossy(&human.stderr);
+        let location = format!("{}:{line}:{column}", path.display());
+        assert!(stderr.contains("warning"), "{stderr}");
+        assert!(
+            stderr.contains(&location),
+            "human output lacks {location}:\n{stderr}"
+        );
+        assert!(
+            stderr.contains("`clearKeychain` is ignored on Android"),
+            "{stderr}"
+        );
+        let stdout = String::from_utf8_lossy(&human.stdout);
+        assert!(stdout.contains("1 warning"), "{stdout}");
+
+        let env = std::collections::BTreeMap::new();
+        let load =
+            |src: &str| consentry::scenario::load_str(&path, src, &env).expect("valid scenario");
+        assert_eq!(load(with_key).steps, load(without).steps);
+    }
+    // `false` asks for nothing on any platform: no warning.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = format!("{H}- launchApp: {{clearKeychain: false}}\n");
+    let path = write_files(dir.path(), &[("keychain.yaml", &src)]);
+    let (code, report) = validate_json(&[], &path);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["warnings"], 0, "{report}");
+}
+
 /// Negative controls for `tab_after_dash`: tabs in a quoted or plain value,
 /// in comments and in a block scalar are not after a list item's `-`.
 #[test]

@@ -620,13 +620,14 @@ impl<'a> Converter<'a> {
         let (command, (label, optional)) = match raw {
             RawCommand::LaunchApp(Flex(x)) => {
                 let app_id = app(self, &x.app_id).ok()?;
+                // Maestro runs such a flow on Android and ignores the key;
+                // so does consentry, but it says so.
                 if x.clear_keychain == Some(true) {
-                    self.error(
+                    self.warning(
                         &p.key_node("clearKeychain"),
-                        "`clearKeychain` applies to iOS only",
+                        "`clearKeychain` is ignored on Android (it clears the iOS keychain)",
                     )
-                    .help = Some("remove it; use `clearState` to wipe the app's data".into());
-                    return None;
+                    .help = Some("remove it; `clearState: true` wipes the app's data".into());
                 }
                 let mut permissions = Vec::new();
                 let mut ok = true;

@@ -600,7 +600,7 @@ common_fields!(
         app_id: String,
         /// `pm clear` before launching.
         clear_state: bool,
-        /// Not supported on Android; rejected with a clear message.
+        /// iOS only: `true` is ignored on Android, with a warning, as Maestro does.
         clear_keychain: bool,
         /// Force-stop before launching (default true).
         stop_app: bool,
