@@ -559,7 +559,14 @@ fn bad_options_and_masks_are_typed_errors() {
     assert!(ScaleRange::new(2.0, 1.0, 5).is_err());
     assert!(ScaleRange::new(0.0, 1.0, 5).is_err());
     assert!("0.5..x".parse::<ScaleRange>().is_err());
-    assert_eq!("0.5..2".parse::<ScaleRange>().unwrap().values().len(), 5);
+    // A range's default steps are at most STEP_RATIO apart.
+    let steps = "0.5..2".parse::<ScaleRange>().unwrap().values();
+    assert_eq!(steps.len(), 16);
+    assert!(
+        steps
+            .windows(2)
+            .all(|w| f64::from(w[1] / w[0]) <= vision::STEP_RATIO + 1e-6)
+    );
     let wrong = Plane::filled(3, 3, 1.0);
     assert!(matches!(
         t.clone().with_mask(wrong),

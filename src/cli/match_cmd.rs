@@ -27,9 +27,10 @@ pub struct MatchArgs {
     /// Template scales: one value (`1`) or a range (`0.5..2.0`).
     #[arg(long, default_value = "1", value_parser = parse_scales)]
     pub scales: ScaleRange,
-    /// Scales tried in a range, spaced geometrically (the best is then refined between them).
-    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u16).range(2..=100))]
-    pub scale_steps: u16,
+    /// Scales tried in a range, spaced geometrically (the best are then refined between them);
+    /// by default enough that neighbours are at most 1.1× apart.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(2..=100))]
+    pub scale_steps: Option<u16>,
     /// A mask image of the template's size: light opaque pixels count, dark or transparent ones do not.
     #[arg(long, value_name = "MASK.png")]
     pub mask: Option<PathBuf>,
@@ -126,13 +127,12 @@ pub(crate) fn run(args: &MatchArgs) -> Exit {
             );
         }
     };
-    let scales = if args.scales.steps > 1 {
-        ScaleRange {
-            steps: usize::from(args.scale_steps),
+    let scales = match args.scale_steps {
+        Some(n) if args.scales.steps > 1 => ScaleRange {
+            steps: usize::from(n),
             ..args.scales
-        }
-    } else {
-        args.scales
+        },
+        _ => args.scales,
     };
     let opts = MatchOptions {
         threshold: args.threshold,

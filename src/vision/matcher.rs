@@ -16,10 +16,12 @@
 //! overlap (intersection over union), across scales.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use image::{DynamicImage, GrayImage};
 
 use super::Rect;
+use super::cascade::Cascade;
 use super::correlate::Positions;
 use super::error::MatchError;
 use super::load::{luma, mask_from_alpha};
@@ -32,13 +34,23 @@ const MIN_SIDE: usize = 8;
 const MIN_AREA: f64 = 64.0;
 /// Levels of the screen pyramid below full resolution.
 const MAX_LEVEL: usize = 4;
-/// Peaks followed down from the coarse level when only the best is wanted.
+/// The widest factor between neighbouring scales of a range by default.
+pub const STEP_RATIO: f64 = 1.1;
+/// Coarse peaks followed down by the quick search.
 const BEST_PEAKS: usize = 8;
-/// When collecting all matches, coarse peaks this far below the threshold
-/// are still followed down.
-const COARSE_MARGIN: f32 = 0.35;
 /// Candidates this far below the level's best are dropped while refining.
 const PRUNE_GAP: f32 = 0.3;
+/// Distinct candidates whose scale is refined between grid points.
+const REFINE_SEEDS: usize = 4;
+/// Positions scored around a predicted place when refining a scale.
+const LOCAL_RADIUS: usize = 3;
+/// Whole-pixel phases per axis tried for a shrunk region's final score.
+const PHASES: usize = 4;
+/// The relative scale step of a refinement at full resolution; it doubles
+/// per pyramid level.
+const REFINE_STEP: f64 = 0.01;
+/// The coarsest pyramid level a scale refinement starts at.
+const REFINE_LEVELS: usize = 3;
 
 /// How to search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,6 +100,23 @@ impl ScaleRange {
         Ok(ScaleRange { min, max, steps })
     }
 
+    /// `min..max` with neighbouring scales at most [`STEP_RATIO`] apart, so
+    /// that a template between two steps is off by at most half that: near
+    /// enough for its true place to stand out, and then be refined.
+    pub fn spanning(min: f32, max: f32) -> Result<Self, MatchError> {
+        if (min - max).abs() <= f32::EPSILON {
+            return ScaleRange::new(min, max, 1);
+        }
+        let span = (f64::from(max) / f64::from(min)).ln() / STEP_RATIO.ln();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let steps = if span.is_finite() && span > 0.0 {
+            (span.ceil() as usize + 1).clamp(2, 100)
+        } else {
+            2
+        };
+        ScaleRange::new(min, max, steps)
+    }
+
     /// The scales, smallest first.
     pub fn values(&self) -> Vec<f32> {
         if self.steps <= 1 || (self.max - self.min).abs() <= f32::EPSILON {
@@ -123,8 +152,8 @@ impl Default for ScaleRange {
 impl std::str::FromStr for ScaleRange {
     type Err = MatchError;
 
-    /// `S` (one scale) or `MIN..MAX` (5 steps; use [`ScaleRange::new`] for
-    /// another count).
+    /// `S` (one scale) or `MIN..MAX` (steps from [`ScaleRange::spanning`];
+    /// use [`ScaleRange::new`] for another count).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let num = |v: &str| {
             v.trim()
@@ -133,8 +162,7 @@ impl std::str::FromStr for ScaleRange {
         };
         if let Some((a, b)) = s.split_once("..") {
             let (a, b) = (num(a)?, num(b.trim_start_matches('='))?);
-            let steps = if (a - b).abs() <= f32::EPSILON { 1 } else { 5 };
-            ScaleRange::new(a, b, steps)
+            ScaleRange::spanning(a, b)
         } else {
             let v = num(s)?;
             ScaleRange::new(v, v, 1)
@@ -234,17 +262,38 @@ impl MatchResult {
     }
 }
 
-/// A screenshot prepared for searching: its luma and pyramid.
-#[derive(Debug, Clone)]
+/// A screenshot prepared for searching: its luma pyramid, and the
+/// downscaled copies that scales above 1 search, made on first use and
+/// kept for every later search of the same screen.
+#[derive(Clone)]
 pub struct Screen {
-    levels: Vec<Plane>,
+    base: Arc<Pyramid>,
+    resampled: Arc<Mutex<Shrunk>>,
 }
 
-impl Screen {
-    pub fn new(plane: Plane) -> Result<Self, MatchError> {
-        if plane.is_empty() {
-            return Err(MatchError::Empty);
-        }
+/// Shrunk copies of a screen by their size.
+type Shrunk = HashMap<(usize, usize), Arc<Pyramid>>;
+
+impl std::fmt::Debug for Screen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Screen")
+            .field("width", &self.base.width)
+            .field("height", &self.base.height)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One image and its 2× pyramid, each level with the data that score maps
+/// share (integral image, spectra), computed on first use.
+struct Pyramid {
+    width: usize,
+    height: usize,
+    levels: Mutex<Vec<MapContext>>,
+}
+
+impl Pyramid {
+    fn new(plane: Plane) -> Self {
+        let (width, height) = (plane.width(), plane.height());
         let mut levels = vec![plane];
         while levels.len() <= MAX_LEVEL {
             let Some(next) = levels.last().and_then(Plane::half) else {
@@ -252,7 +301,27 @@ impl Screen {
             };
             levels.push(next);
         }
-        Ok(Screen { levels })
+        Pyramid {
+            width,
+            height,
+            levels: Mutex::new(levels.into_iter().map(MapContext::new).collect()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<MapContext>> {
+        self.levels.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Screen {
+    pub fn new(plane: Plane) -> Result<Self, MatchError> {
+        if plane.is_empty() {
+            return Err(MatchError::Empty);
+        }
+        Ok(Screen {
+            base: Arc::new(Pyramid::new(plane)),
+            resampled: Arc::new(Mutex::new(HashMap::new())),
+        })
     }
 
     pub fn from_gray(img: &GrayImage) -> Result<Self, MatchError> {
@@ -264,11 +333,48 @@ impl Screen {
     }
 
     pub fn width(&self) -> usize {
-        self.levels[0].width()
+        self.base.width
     }
 
     pub fn height(&self) -> usize {
-        self.levels[0].height()
+        self.base.height
+    }
+
+    /// The screen shrunk by `1 / scale` (for a scale above 1), by area
+    /// resampling from the finest pyramid level that is still larger.
+    fn shrunk(&self, scale: f32) -> Option<Arc<Pyramid>> {
+        let size = |v: usize| {
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
+            let s = ((v as f64) / f64::from(scale)).floor() as usize;
+            s
+        };
+        let (w, h) = (size(self.width()), size(self.height()));
+        if w == 0 || h == 0 {
+            return None;
+        }
+        let mut cache = self
+            .resampled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = cache.get(&(w, h)) {
+            return Some(Arc::clone(p));
+        }
+        let plane = {
+            let levels = self.base.lock();
+            let src = levels
+                .iter()
+                .rev()
+                .find(|c| c.plane.width() >= w && c.plane.height() >= h)
+                .map_or(&levels[0].plane, |c| &c.plane);
+            src.resized(w, h)
+        };
+        let p = Arc::new(Pyramid::new(plane));
+        cache.insert((w, h), Arc::clone(&p));
+        Some(p)
     }
 }
 
@@ -363,9 +469,85 @@ struct Cand {
     score: f32,
 }
 
+/// One scale's search: the template as searched, the pyramid it is
+/// searched in, and the factor from that pyramid's pixels to the screen's.
+struct Job {
+    scale: f32,
+    pyramid: Arc<Pyramid>,
+    plane: Plane,
+    mask: Option<Plane>,
+    factor: f64,
+}
+
+impl Job {
+    /// Where a placement found in the job's pyramid lies on the screen.
+    fn to_match(&self, c: Cand, screen: &Screen) -> Match {
+        let (w, h) = (self.plane.width(), self.plane.height());
+        place(c, w, h, self.factor, screen, self.scale)
+    }
+}
+
+/// A placement at `c` of a `w`×`h` template in an image `factor` times
+/// smaller than the screen, in screen pixels.
+fn place(c: Cand, w: usize, h: usize, factor: f64, screen: &Screen, scale: f32) -> Match {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let up = |v: usize| ((v as f64) * factor).round() as usize;
+    let (mw, mh) = (up(w).min(screen.width()), up(h).min(screen.height()));
+    let x = up(c.x).min(screen.width() - mw);
+    let y = up(c.y).min(screen.height() - mh);
+    to_match(
+        Cand {
+            x,
+            y,
+            score: c.score,
+        },
+        mw,
+        mh,
+        scale,
+    )
+}
+
+/// The search for one scale: a scale up to 1 shrinks the template; a scale
+/// above 1 shrinks the screen instead, since enlarging a small template
+/// cannot restore the detail it lacks. `None` when it does not fit.
+fn job(screen: &Screen, template: &Template, scale: f32) -> Option<Job> {
+    if scale <= 1.0 {
+        let (plane, mask) = template.scaled(scale, screen.width(), screen.height())?;
+        return Some(Job {
+            scale,
+            pyramid: Arc::clone(&screen.base),
+            plane,
+            mask,
+            factor: 1.0,
+        });
+    }
+    let pyramid = screen.shrunk(scale)?;
+    if template.width() > pyramid.width || template.height() > pyramid.height {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let factor = screen.width() as f64 / pyramid.width as f64;
+    Some(Job {
+        scale,
+        pyramid,
+        plane: template.plane.clone(),
+        mask: template.mask.clone(),
+        factor,
+    })
+}
+
 /// Finds `template` in `screen`. Fails when the options are invalid or the
 /// template is larger than the screen at every scale (scales at which it
 /// does not fit are skipped).
+///
+/// Every placement at a searched scale whose score reaches the threshold
+/// is found by either strategy (see [`super::cascade`]); below the
+/// threshold, `best` is the best place the search looked at. Between the
+/// scale steps, the best candidates' scales are refined.
 pub fn find(
     screen: &Screen,
     template: &Template,
@@ -375,24 +557,12 @@ pub fn find(
         return Err(MatchError::Threshold(opts.threshold));
     }
     let scales = ScaleRange::new(opts.scales.min, opts.scales.max, opts.scales.steps)?;
-    let mut contexts: Vec<Option<MapContext>> = screen.levels.iter().map(|_| None).collect();
-    let mut found: Vec<Match> = Vec::new();
-    let mut any_fit = false;
-    for scale in scales.values() {
-        let Some((plane, mask)) = template.scaled(scale, screen.width(), screen.height()) else {
-            continue;
-        };
-        any_fit = true;
-        found.extend(search_scale(
-            screen,
-            &mut contexts,
-            &plane,
-            mask.as_ref(),
-            scale,
-            opts,
-        ));
-    }
-    if !any_fit {
+    let jobs: Vec<Job> = scales
+        .values()
+        .into_iter()
+        .filter_map(|s| job(screen, template, s))
+        .collect();
+    if jobs.is_empty() {
         let d = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
         return Err(MatchError::TemplateTooLarge {
             template_width: d(template.width()),
@@ -401,13 +571,74 @@ pub fn find(
             screen_height: d(screen.height()),
         });
     }
-    sort_matches(&mut found);
-    if scales.steps > 1 {
-        if let Some(&best) = found.first() {
-            if let Some(better) = refine_scale(screen, template, best, &scales) {
-                found.insert(0, better);
+    let collect_all = opts.max_matches > 1;
+    let exhaustive = opts.strategy == Strategy::Exhaustive;
+    // Quick candidates: the best coarse peaks followed down (or, when
+    // exhaustive, each scale's best place). They give the best place when
+    // nothing matches and raise the bar for the exact search.
+    let mut quick: Vec<Match> = Vec::new();
+    let mut exact: Vec<Match> = Vec::new();
+    for j in &jobs {
+        let mut levels = j.pyramid.lock();
+        if exhaustive {
+            let Some(t) = Prepared::new(&j.plane, j.mask.as_ref()) else {
+                continue;
+            };
+            let Some(map) = t.score_map(&mut levels[0]) else {
+                continue;
+            };
+            if let Some(c) = argmax(&map) {
+                quick.push(j.to_match(c, screen));
             }
+            for y in 0..map.height() {
+                for (x, &score) in map.row(y).iter().enumerate() {
+                    if score >= opts.threshold {
+                        exact.push(j.to_match(Cand { x, y, score }, screen));
+                    }
+                }
+            }
+        } else {
+            quick.extend(
+                follow_peaks(&mut levels, &j.plane, j.mask.as_ref())
+                    .into_iter()
+                    .map(|c| j.to_match(c, screen)),
+            );
         }
+    }
+    sort_matches(&mut quick);
+    if !exhaustive {
+        let bar = if collect_all {
+            opts.threshold
+        } else {
+            quick
+                .first()
+                .map_or(opts.threshold, |m| m.score.max(opts.threshold))
+        };
+        for j in &jobs {
+            let Some(c) = Cascade::new(&j.plane, j.mask.as_ref(), MAX_LEVEL) else {
+                continue;
+            };
+            let mut levels = j.pyramid.lock();
+            exact.extend(
+                c.search(&mut levels, bar)
+                    .into_iter()
+                    .map(|(x, y, score)| j.to_match(Cand { x, y, score }, screen)),
+            );
+        }
+    }
+    let mut found = exact;
+    found.extend(quick.iter().copied());
+    sort_matches(&mut found);
+    // The quick search and the exact one often land on the same place.
+    found.dedup_by(|a, b| a.rect() == b.rect() && a.scale.to_bits() == b.scale.to_bits());
+    if scales.steps > 1 && found.first().is_some_and(|m| m.score < 0.999) {
+        let seeds = refine_seeds(screen, template, &found);
+        let mut refined: Vec<Match> = seeds
+            .into_iter()
+            .filter_map(|m| refine_scale(screen, template, m, &scales))
+            .collect();
+        found.append(&mut refined);
+        sort_matches(&mut found);
     }
     let Some(&best) = found.first() else {
         // Unreachable in practice: a fitting scale yields a candidate.
@@ -462,18 +693,17 @@ fn to_match(c: Cand, w: usize, h: usize, scale: f32) -> Match {
 
 /// The coarsest usable level for a `w`×`h` template of which `share`
 /// (0..=1) of the pixels count (the mask).
-fn coarse_level(screen: &Screen, w: usize, h: usize, share: f64) -> usize {
+fn coarse_level(levels: &[MapContext], w: usize, h: usize, share: f64) -> usize {
     let mut level = 0;
-    for l in 1..screen.levels.len() {
+    for (l, ctx) in levels.iter().enumerate().skip(1) {
         let (tw, th) = (w >> l, h >> l);
-        let s = &screen.levels[l];
         #[allow(clippy::cast_precision_loss)]
         let counted = (tw * th) as f64 * share;
         if tw >= MIN_SIDE
             && th >= MIN_SIDE
             && counted >= MIN_AREA
-            && tw <= s.width()
-            && th <= s.height()
+            && tw <= ctx.plane.width()
+            && th <= ctx.plane.height()
         {
             level = l;
         } else {
@@ -483,33 +713,17 @@ fn coarse_level(screen: &Screen, w: usize, h: usize, share: f64) -> usize {
     level
 }
 
-fn context<'a>(
-    screen: &Screen,
-    contexts: &'a mut [Option<MapContext>],
-    level: usize,
-) -> &'a mut MapContext {
-    contexts[level].get_or_insert_with(|| MapContext::new(screen.levels[level].clone()))
-}
-
-fn search_scale(
-    screen: &Screen,
-    contexts: &mut [Option<MapContext>],
-    plane: &Plane,
-    mask: Option<&Plane>,
-    scale: f32,
-    opts: &MatchOptions,
-) -> Vec<Match> {
+/// The quick, inexact part: the best peaks of the coarsest level's map,
+/// each followed down by hill climbing on exact scores. Fast, and usually
+/// right, but it can miss a peak; [`Cascade::search`] cannot.
+fn follow_peaks(levels: &mut [MapContext], plane: &Plane, mask: Option<&Plane>) -> Vec<Cand> {
     let (w, h) = (plane.width(), plane.height());
-    let top = if opts.strategy == Strategy::Exhaustive {
-        0
-    } else {
-        let share = mask.map_or(1.0, |m| {
-            #[allow(clippy::cast_precision_loss)]
-            let n = m.data().len().max(1) as f64;
-            m.data().iter().map(|&v| f64::from(v)).sum::<f64>() / n
-        });
-        coarse_level(screen, w, h, share)
-    };
+    let share = mask.map_or(1.0, |m| {
+        #[allow(clippy::cast_precision_loss)]
+        let n = m.data().len().max(1) as f64;
+        m.data().iter().map(|&v| f64::from(v)).sum::<f64>() / n
+    });
+    let top = coarse_level(levels, w, h, share);
     // Template pyramid, finest first; stop early if the mask vanishes.
     let mut prepared: Vec<Prepared> = Vec::with_capacity(top + 1);
     let (mut p, mut m) = (plane.clone(), mask.cloned());
@@ -534,43 +748,17 @@ fn search_scale(
         return Vec::new();
     };
     let top = prepared.len() - 1;
-    let Some(map) = coarse.score_map(context(screen, contexts, top)) else {
+    let Some(map) = coarse.score_map(&mut levels[top]) else {
         return Vec::new();
     };
-    let collect_all = opts.max_matches > 1;
-    let mut cands = if top == 0 && !collect_all {
+    let mut cands = if top == 0 {
         argmax(&map).into_iter().collect()
     } else {
-        let floor = if collect_all {
-            opts.threshold - if top == 0 { 0.0 } else { COARSE_MARGIN }
-        } else {
-            f32::NEG_INFINITY
-        };
-        let cap = if collect_all {
-            (opts.max_matches * 4).max(64)
-        } else {
-            BEST_PEAKS
-        };
-        let mut peaks = peaks(&map, coarse.width(), coarse.height(), floor, cap);
-        if collect_all && top > 0 {
-            // Also follow the best few, so that the best is always known.
-            for c in self::peaks(
-                &map,
-                coarse.width(),
-                coarse.height(),
-                f32::NEG_INFINITY,
-                BEST_PEAKS,
-            ) {
-                if !peaks.iter().any(|p| p.x == c.x && p.y == c.y) {
-                    peaks.push(c);
-                }
-            }
-        }
-        peaks
+        peaks(&map, coarse.width(), coarse.height(), BEST_PEAKS)
     };
     for level in (0..top).rev() {
         let t = &prepared[level];
-        let img = &screen.levels[level];
+        let img = &levels[level].plane;
         let Some(all) = Positions::all(img, t.width(), t.height()) else {
             return Vec::new();
         };
@@ -586,22 +774,14 @@ fn search_scale(
             .map(|c| c.score)
             .fold(f32::NEG_INFINITY, f32::max);
         next.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let keep_floor = if collect_all {
-            (opts.threshold - COARSE_MARGIN).min(best - PRUNE_GAP)
-        } else {
-            best - PRUNE_GAP
-        };
         let mut kept = 0;
         next.retain(|c| {
             kept += 1;
-            kept <= 3 || c.score >= keep_floor
+            kept <= 3 || c.score >= best - PRUNE_GAP
         });
         cands = next;
     }
     cands
-        .into_iter()
-        .map(|c| to_match(c, w, h, scale))
-        .collect()
 }
 
 /// The first highest value in raster order, as OpenCV's `minMaxLoc`.
@@ -617,17 +797,14 @@ fn argmax(map: &Plane) -> Option<Cand> {
     best
 }
 
-/// Local maxima at or above `floor`, best first, at most `cap`, no two
-/// closer than half the template in both directions.
-fn peaks(map: &Plane, tw: usize, th: usize, floor: f32, cap: usize) -> Vec<Cand> {
+/// Local maxima, best first, at most `cap`, no two closer than half the
+/// template in both directions.
+fn peaks(map: &Plane, tw: usize, th: usize, cap: usize) -> Vec<Cand> {
     let (w, h) = (map.width(), map.height());
     let mut all: Vec<Cand> = Vec::new();
     for y in 0..h {
         for x in 0..w {
             let v = map.get(x, y);
-            if v < floor {
-                continue;
-            }
             let mut is_max = true;
             'n: for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
                 for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
@@ -686,9 +863,6 @@ fn climb(t: &Prepared, img: &Plane, all: Positions, x: usize, y: usize) -> Cand 
                 }
             }
         }
-        if best.0 == cur && cur_score.is_finite() {
-            break;
-        }
         let moved = best.0 != cur;
         cur = best.0;
         cur_score = best.1;
@@ -703,54 +877,235 @@ fn climb(t: &Prepared, img: &Plane, all: Positions, x: usize, y: usize) -> Cand 
     }
 }
 
-/// Refines the best match's scale between grid points: tries the scales
-/// half a step either side, then a quarter, and so on down to 1/64, keeping the centre
-/// and climbing to the best position at each. `None` when nothing beats it.
+/// The best placement of `t` in `img` near the top-left corner
+/// (`x`, `y`): every position within `LOCAL_RADIUS`, then hill climbing.
+fn local_best(t: &Prepared, img: &Plane, x: f64, y: f64) -> Option<Cand> {
+    let all = Positions::all(img, t.width(), t.height())?;
+    #[allow(clippy::cast_possible_truncation)]
+    let (cx, cy) = (x.round() as isize, y.round() as isize);
+    let block = Positions::around(all, cx, cy, LOCAL_RADIUS).or_else(|| {
+        let signed = |v: usize| isize::try_from(v).unwrap_or(isize::MAX);
+        let (nx, ny) = (
+            cx.clamp(0, signed(all.w) - 1),
+            cy.clamp(0, signed(all.h) - 1),
+        );
+        Positions::around(all, nx, ny, LOCAL_RADIUS)
+    })?;
+    let mut best = Cand {
+        x: block.x,
+        y: block.y,
+        score: f32::NEG_INFINITY,
+    };
+    for yy in block.y..block.y + block.h {
+        for xx in block.x..block.x + block.w {
+            let s = t.score_at(img, xx, yy);
+            if s > best.score {
+                best = Cand {
+                    x: xx,
+                    y: yy,
+                    score: s,
+                };
+            }
+        }
+    }
+    Some(climb(t, img, all, best.x, best.y))
+}
+
+/// The best placement of `template` at `scale` around the screen point
+/// (`cx`, `cy`), compared at pyramid `level` of a region of the screen
+/// around the point. The right side is resampled: the template for a
+/// scale up to 1, the region for a scale above 1. Returns the placement in
+/// screen pixels and its score at `level` (at level 0, the exact score).
+fn try_scale(
+    screen: &Screen,
+    template: &Template,
+    scale: f32,
+    centre: (f64, f64),
+    level: usize,
+) -> Option<Match> {
+    if level > 0 {
+        return try_phase(screen, template, scale, centre, level, (0, 0));
+    }
+    try_phases(screen, template, scale, centre)
+}
+
+/// [`try_scale`] at full resolution, for each whole-pixel phase of the
+/// grid on which a shrunk region samples the screen (for a scale above 1,
+/// the phase matters as much as the scale).
+fn try_phases(
+    screen: &Screen,
+    template: &Template,
+    scale: f32,
+    centre: (f64, f64),
+) -> Option<Match> {
+    if scale <= 1.0 {
+        return try_phase(screen, template, scale, centre, 0, (0, 0));
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = ((2.0 * f64::from(scale)).ceil() as usize).min(PHASES);
+    let mut best: Option<Match> = None;
+    for py in 0..n {
+        for px in 0..n {
+            if let Some(m) = try_phase(screen, template, scale, centre, 0, (px, py)) {
+                if best.is_none_or(|b| m.score > b.score) {
+                    best = Some(m);
+                }
+            }
+        }
+    }
+    best
+}
+
+fn try_phase(
+    screen: &Screen,
+    template: &Template,
+    scale: f32,
+    (cx, cy): (f64, f64),
+    level: usize,
+    (px, py): (usize, usize),
+) -> Option<Match> {
+    #[allow(clippy::cast_precision_loss)]
+    let f = |v: usize| v as f64;
+    let s = f64::from(scale);
+    let (mut plane, mut mask) = if scale <= 1.0 {
+        template.scaled(scale, screen.width(), screen.height())?
+    } else {
+        (template.plane.clone(), template.mask.clone())
+    };
+    let k = s.max(1.0);
+    let (half_w, half_h) = (f(plane.width()) * k / 2.0, f(plane.height()) * k / 2.0);
+    let margin = (f(LOCAL_RADIUS) + 4.0) * k * f(1 << level) + 8.0;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let clampu = |v: f64, hi: usize| (v.max(0.0) as usize).min(hi);
+    let x0 = (clampu(cx - half_w - margin, screen.width()) + px).min(screen.width());
+    let y0 = (clampu(cy - half_h - margin, screen.height()) + py).min(screen.height());
+    let x1 = clampu((cx + half_w + margin).ceil(), screen.width());
+    let y1 = clampu((cy + half_h + margin).ceil(), screen.height());
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let shrink = |v: usize| (f(v) / k).floor() as usize;
+    let (rw, rh) = (shrink(x1 - x0), shrink(y1 - y0));
+    if rw < plane.width() || rh < plane.height() {
+        return None;
+    }
+    let mut region = {
+        let levels = screen.base.lock();
+        levels[0].plane.crop(x0, y0, x1 - x0, y1 - y0)
+    };
+    if k > 1.0 {
+        region = region.resized(rw, rh);
+    }
+    for _ in 0..level {
+        region = region.half()?;
+        plane = plane.half()?;
+        mask = match mask.map(|m| m.half()) {
+            None => None,
+            Some(None) => return None,
+            Some(Some(m)) => Some(m.map(|v| if v >= 0.5 { 1.0 } else { 0.0 })),
+        };
+    }
+    let t = Prepared::new(&plane, mask.as_ref())?;
+    // Region pixels per screen pixel, per axis.
+    let fx = f(region.width()) / f(x1 - x0);
+    let fy = f(region.height()) / f(y1 - y0);
+    let c = local_best(
+        &t,
+        &region,
+        (cx - f(x0)) * fx - f(t.width()) / 2.0,
+        (cy - f(y0)) * fy - f(t.height()) / 2.0,
+    )?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let up = |v: usize, r: f64| (f(v) / r).round() as usize;
+    let (mw, mh) = (
+        up(t.width(), fx).min(screen.width()),
+        up(t.height(), fy).min(screen.height()),
+    );
+    let x = (x0 + up(c.x, fx)).min(screen.width() - mw);
+    let y = (y0 + up(c.y, fy)).min(screen.height() - mh);
+    Some(to_match(
+        Cand {
+            x,
+            y,
+            score: c.score,
+        },
+        mw,
+        mh,
+        scale,
+    ))
+}
+
+fn centre(m: &Match) -> (f64, f64) {
+    (
+        f64::from(m.x) + f64::from(m.width) / 2.0,
+        f64::from(m.y) + f64::from(m.height) / 2.0,
+    )
+}
+
+/// The coarsest level at which a refinement compares the template: it
+/// keeps at least `MIN_SIDE` pixels a side there.
+fn refine_level(template: &Template, scale: f32) -> usize {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let side =
+        (template.width().min(template.height()) as f64 * f64::from(scale.min(1.0))) as usize;
+    (0..=REFINE_LEVELS)
+        .rev()
+        .find(|&l| side >> l >= MIN_SIDE)
+        .unwrap_or(0)
+}
+
+/// Picks the candidates worth refining: each is compared again at the
+/// coarse level, where a template a little off in scale still scores
+/// well (at full resolution, fine text decorrelates within 2 % of scale),
+/// and the best distinct ones are kept.
+fn refine_seeds(screen: &Screen, template: &Template, cands: &[Match]) -> Vec<Match> {
+    let mut seeds: Vec<Match> = cands
+        .iter()
+        .filter_map(|m| {
+            let level = refine_level(template, m.scale);
+            try_scale(screen, template, m.scale, centre(m), level)
+        })
+        .collect();
+    sort_matches(&mut seeds);
+    suppress(seeds.into_iter(), 0.3, REFINE_SEEDS)
+}
+
+/// Refines a candidate's scale between grid points, coarse to fine: at
+/// each pyramid level from the coarse one down to full resolution it scans
+/// scales around the current one in steps that suit the level (`2^l` %),
+/// then half and a quarter of that, keeping the best place at each; the
+/// last scans are at full resolution, so the result carries an exact score.
 fn refine_scale(
     screen: &Screen,
     template: &Template,
-    best: Match,
+    start: Match,
     range: &ScaleRange,
 ) -> Option<Match> {
-    if best.score >= 0.999 {
-        return None;
-    }
-    let img = &screen.levels[0];
-    let mut cur = best;
-    let mut factor = range.step_ratio().sqrt();
-    let mut improved = false;
-    for _ in 0..6 {
-        for f in [1.0 / factor, factor] {
-            #[allow(clippy::cast_possible_truncation)]
-            let s = ((f64::from(cur.scale) * f) as f32).clamp(range.min, range.max);
-            if (s - cur.scale).abs() <= f32::EPSILON {
-                continue;
+    let top = refine_level(template, start.scale);
+    let mut cur = start;
+    for level in (0..=top).rev() {
+        cur = try_scale(screen, template, cur.scale, centre(&cur), level)?;
+        #[allow(clippy::cast_precision_loss)]
+        let mut step = REFINE_STEP * f64::from(1u32 << level);
+        for reach in [3i32, 1, 1] {
+            let base = cur;
+            for j in (-reach..=reach).filter(|&j| j != 0) {
+                #[allow(clippy::cast_possible_truncation)]
+                let s = ((f64::from(base.scale) * (1.0 + step).powi(j)) as f32)
+                    .clamp(range.min, range.max);
+                if (s - base.scale).abs() <= f32::EPSILON {
+                    continue;
+                }
+                if let Some(m) = try_scale(screen, template, s, centre(&base), level) {
+                    if m.score > cur.score {
+                        cur = m;
+                    }
+                }
             }
-            let Some((plane, mask)) = template.scaled(s, screen.width(), screen.height()) else {
-                continue;
-            };
-            let Some(t) = Prepared::new(&plane, mask.as_ref()) else {
-                continue;
-            };
-            let Some(all) = Positions::all(img, t.width(), t.height()) else {
-                continue;
-            };
-            let (cx, cy) = cur.center();
-            let x = (i64::from(cx) - i64::try_from(t.width() / 2).unwrap_or(0)).max(0);
-            let y = (i64::from(cy) - i64::try_from(t.height() / 2).unwrap_or(0)).max(0);
-            let c = climb(
-                &t,
-                img,
-                all,
-                usize::try_from(x).unwrap_or(0),
-                usize::try_from(y).unwrap_or(0),
-            );
-            if c.score > cur.score {
-                cur = to_match(c, t.width(), t.height(), s);
-                improved = true;
-            }
+            step /= 2.0;
         }
-        factor = factor.sqrt();
     }
-    improved.then_some(cur)
+    Some(cur)
 }

@@ -21,6 +21,7 @@
 // Numeric kernels read best with the short names of their formulas.
 #![allow(clippy::many_single_char_names)]
 
+mod cascade;
 mod correlate;
 mod error;
 mod hash;
@@ -33,7 +34,9 @@ mod state;
 pub use error::{CompareError, LoadImageError, MatchError};
 pub use hash::{PerceptualHash, dhash, phash};
 pub use load::{decode_image, load_image, luma, mask_from_alpha, mask_from_image};
-pub use matcher::{Match, MatchOptions, MatchResult, ScaleRange, Screen, Strategy, Template, find};
+pub use matcher::{
+    Match, MatchOptions, MatchResult, STEP_RATIO, ScaleRange, Screen, Strategy, Template, find,
+};
 pub use plane::Plane;
 pub use state::{Blankness, CompareOptions, Comparison, blankness, compare, diff_image};
 

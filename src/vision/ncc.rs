@@ -89,6 +89,11 @@ impl Prepared {
         self.zero_mean.height()
     }
 
+    /// `Σ T'²` over the mask.
+    pub(crate) fn norm2(&self) -> f64 {
+        self.norm2
+    }
+
     /// Whether the template has (practically) no variance.
     pub(crate) fn is_flat(&self) -> bool {
         self.norm2 <= self.n * FLAT_VARIANCE
@@ -135,6 +140,84 @@ impl Prepared {
     /// image, by direct loops or FFT, whichever [`correlate::cost`] says is
     /// cheaper. `None` when the template does not fit.
     pub(crate) fn score_map(&self, ctx: &mut MapContext) -> Option<Plane> {
+        self.map_with(ctx, Self::finish)
+    }
+
+    /// Like [`Prepared::score_map`], with [`Prepared::bound`] as the score.
+    pub(crate) fn bound_map(&self, ctx: &mut MapContext) -> Option<Plane> {
+        self.map_with(ctx, |t, num, s1, s2| {
+            #[allow(clippy::cast_possible_truncation)]
+            let b = t.bound(num, s1, s2) as f32;
+            b
+        })
+    }
+
+    /// The score used to prune with a bound: the plain correlation
+    /// coefficient, but `+∞` (keep) for a window too close to flat for the
+    /// coefficient to be trusted, and `−∞` for a window with no variance at
+    /// all (which no match can cover).
+    pub(crate) fn bound(&self, num: f64, s1: f64, s2: f64) -> f64 {
+        let n = self.n;
+        let var_sum = s2 - s1 * s1 / n;
+        if var_sum <= s2.abs() * 1e-12 {
+            f64::NEG_INFINITY
+        } else if var_sum <= n * FLAT_VARIANCE || self.norm2 <= 0.0 {
+            f64::INFINITY
+        } else {
+            (num / (var_sum * self.norm2).sqrt()).clamp(-1.0, 1.0)
+        }
+    }
+
+    /// `Σ T'·I` with the template's top-left corner at (`x`, `y`).
+    fn numerator_at(&self, img: &Plane, x: usize, y: usize) -> f64 {
+        let w = self.width();
+        (0..self.height())
+            .map(|j| {
+                f64::from(correlate::dot(
+                    &img.row(y + j)[x..x + w],
+                    self.zero_mean.row(j),
+                ))
+            })
+            .sum()
+    }
+
+    /// `Σ I` and `Σ I²` over the template (its mask) at (`x`, `y`): from
+    /// the integral image without a mask, else summed in `f64`.
+    fn window_at(&self, img: &Plane, ii: &Integral, x: usize, y: usize) -> (f64, f64) {
+        let Some(m) = &self.mask else {
+            return ii.window(x, y, self.width(), self.height());
+        };
+        let (mut s1, mut s2) = (0.0f64, 0.0f64);
+        for j in 0..self.height() {
+            for (&v, &mv) in img.row(y + j)[x..x + self.width()].iter().zip(m.row(j)) {
+                if mv != 0.0 {
+                    let v = f64::from(v);
+                    s1 += v;
+                    s2 += v * v;
+                }
+            }
+        }
+        (s1, s2)
+    }
+
+    /// The exact score at (`x`, `y`) with window sums in `f64` (so that the
+    /// flat-window rule is decided exactly, as in the full map).
+    pub(crate) fn exact_at(&self, img: &Plane, ii: &Integral, x: usize, y: usize) -> f32 {
+        let (s1, s2) = self.window_at(img, ii, x, y);
+        self.finish(self.numerator_at(img, x, y), s1, s2)
+    }
+
+    /// [`Prepared::bound`] at (`x`, `y`).
+    pub(crate) fn bound_at(&self, img: &Plane, ii: &Integral, x: usize, y: usize) -> f64 {
+        let (s1, s2) = self.window_at(img, ii, x, y);
+        self.bound(self.numerator_at(img, x, y), s1, s2)
+    }
+
+    fn map_with(
+        &self,
+        ctx: &mut MapContext,
+        finish: impl Fn(&Self, f64, f64, f64) -> f32,
+    ) -> Option<Plane> {
         let img = &ctx.plane;
         let all = Positions::all(img, self.width(), self.height())?;
         let (direct_cost, fft_cost) =
@@ -176,7 +259,7 @@ impl Prepared {
         let data = numerator
             .iter()
             .zip(&window)
-            .map(|(&num, &(s1, s2))| self.finish(num, s1, s2))
+            .map(|(&num, &(s1, s2))| finish(self, num, s1, s2))
             .collect();
         Plane::new(all.w, all.h, data)
     }
@@ -256,6 +339,14 @@ impl MapContext {
             spectrum: None,
             square_spectrum: None,
         }
+    }
+
+    /// The image with its integral image, computed on first use.
+    pub(crate) fn plane_and_integral(&mut self) -> (&Plane, &Integral) {
+        let ii = self
+            .integral
+            .get_or_insert_with(|| Integral::new(&self.plane));
+        (&self.plane, ii)
     }
 
     fn integral(&mut self) -> &Integral {

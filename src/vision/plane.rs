@@ -3,8 +3,6 @@
 //! resizing for multi-scale search, and integral images (sums and sums of
 //! squares in `f64`) for the normalisation terms.
 
-use image::{ImageBuffer, Luma};
-
 /// A single-channel image of `f32` values (luma 0–255, or 0/1 for masks).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plane {
@@ -81,6 +79,23 @@ impl Plane {
         }
     }
 
+    /// The `w`×`h` block at (`x`, `y`), clipped to the plane.
+    pub(crate) fn crop(&self, x: usize, y: usize, w: usize, h: usize) -> Plane {
+        let x = x.min(self.width);
+        let y = y.min(self.height);
+        let w = w.min(self.width - x);
+        let h = h.min(self.height - y);
+        let mut data = Vec::with_capacity(w * h);
+        for j in y..y + h {
+            data.extend_from_slice(&self.row(j)[x..x + w]);
+        }
+        Plane {
+            width: w,
+            height: h,
+            data,
+        }
+    }
+
     /// Half the size (rounded down): each value is the mean of a 2×2 block.
     /// `None` when a side is shorter than 2.
     pub(crate) fn half(&self) -> Option<Plane> {
@@ -103,36 +118,77 @@ impl Plane {
         Some(out)
     }
 
-    /// Resized to `width`×`height` (each at least 1) with a triangle filter,
-    /// whose support widens when shrinking so that it averages.
+    /// Resized to `width`×`height` (each at least 1). Shrinking is area
+    /// resampling: each value is the mean of the area it covers, as a
+    /// screen rendered at a lower density shows the same content.
+    /// Enlarging interpolates linearly.
     pub(crate) fn resized(&self, width: usize, height: usize) -> Plane {
+        let (width, height) = (width.max(1), height.max(1));
         if width == self.width && height == self.height {
             return self.clone();
         }
-        let (Ok(sw), Ok(sh), Ok(dw), Ok(dh)) = (
-            u32::try_from(self.width),
-            u32::try_from(self.height),
-            u32::try_from(width.max(1)),
-            u32::try_from(height.max(1)),
-        ) else {
-            return Plane::filled(width.max(1), height.max(1), 0.0);
-        };
-        // `image` clamps float pixels to 0..=1: resize in that range.
-        let peak = self.data.iter().fold(1.0f32, |m, &v| m.max(v.abs()));
-        let Some(buf) = ImageBuffer::<Luma<f32>, Vec<f32>>::from_raw(
-            sw,
-            sh,
-            self.data.iter().map(|&v| v / peak).collect(),
-        ) else {
-            return Plane::filled(width.max(1), height.max(1), 0.0);
-        };
-        let out = image::imageops::resize(&buf, dw, dh, image::imageops::FilterType::Triangle);
-        Plane {
-            width: dw as usize,
-            height: dh as usize,
-            data: out.into_raw().into_iter().map(|v| v * peak).collect(),
+        let wx = weights(self.width, width);
+        let wy = weights(self.height, height);
+        // Rows first, then columns.
+        let mut rows = Plane::filled(width, self.height, 0.0);
+        for y in 0..self.height {
+            let src = self.row(y);
+            for (o, taps) in rows.row_mut(y).iter_mut().zip(&wx) {
+                *o = taps.iter().map(|&(i, w)| src[i] * w).sum();
+            }
         }
+        let mut out = Plane::filled(width, height, 0.0);
+        for (oy, taps) in wy.iter().enumerate() {
+            let dst = out.row_mut(oy);
+            for &(iy, w) in taps {
+                for (o, &v) in dst.iter_mut().zip(rows.row(iy)) {
+                    *o += v * w;
+                }
+            }
+        }
+        out
     }
+}
+
+/// Per output pixel of a `from` → `to` resampling of one axis, the input
+/// pixels and their weights: the overlap of each input pixel with the
+/// output pixel's span when shrinking, linear interpolation otherwise.
+fn weights(from: usize, to: usize) -> Vec<Vec<(usize, f32)>> {
+    #[allow(clippy::cast_precision_loss)]
+    let ratio = from as f64 / to as f64;
+    (0..to)
+        .map(|o| {
+            #[allow(clippy::cast_precision_loss)]
+            let o = o as f64;
+            if ratio >= 1.0 {
+                let (a, b) = (o * ratio, (o + 1.0) * ratio);
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let (first, last) = (a.floor() as usize, (b.ceil() as usize).min(from));
+                (first..last)
+                    .filter_map(|i| {
+                        #[allow(clippy::cast_precision_loss)]
+                        let i_f = i as f64;
+                        let w = (b.min(i_f + 1.0) - a.max(i_f)) / ratio;
+                        #[allow(clippy::cast_possible_truncation)]
+                        let w = w as f32;
+                        (w > 0.0).then_some((i, w))
+                    })
+                    .collect()
+            } else {
+                #[allow(clippy::cast_precision_loss)]
+                let c = ((o + 0.5) * ratio - 0.5).clamp(0.0, (from - 1) as f64);
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let i = c.floor() as usize;
+                #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+                let t = (c - i as f64) as f32;
+                if i + 1 < from && t > 0.0 {
+                    vec![(i, 1.0 - t), (i + 1, t)]
+                } else {
+                    vec![(i, 1.0)]
+                }
+            }
+        })
+        .collect()
 }
 
 /// Summed-area tables of a plane and of its squares, in `f64`, with a zero
@@ -190,6 +246,17 @@ mod tests {
         assert_eq!((h.width(), h.height()), (1, 1));
         assert!((h.get(0, 0) - 4.0).abs() < 1e-6);
         assert!(Plane::filled(1, 5, 0.0).half().is_none());
+    }
+
+    #[test]
+    fn shrinking_averages_the_covered_area() {
+        let p = Plane::new(3, 1, vec![0.0, 30.0, 90.0]).unwrap();
+        let r = p.resized(2, 1);
+        // Each output covers 1.5 input pixels.
+        assert!((r.get(0, 0) - 10.0).abs() < 1e-4, "{r:?}");
+        assert!((r.get(1, 0) - 70.0).abs() < 1e-4, "{r:?}");
+        let q = Plane::new(4, 2, vec![1.0, 3.0, 5.0, 7.0, 3.0, 5.0, 7.0, 9.0]).unwrap();
+        assert_eq!(q.resized(2, 1), q.half().unwrap());
     }
 
     #[test]

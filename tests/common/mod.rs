@@ -6,6 +6,7 @@
 
 pub mod scenario;
 pub mod synth;
+pub mod ui_screen;
 
 use std::path::PathBuf;
 use std::process::Stdio;
