@@ -34,7 +34,7 @@ fn bench_match(c: &mut Criterion) {
         let template = Template::from_gray(&t).expect("template");
         for (mode, scales) in [
             ("single", ScaleRange::single(1.0)),
-            ("scales5", ScaleRange::new(0.5, 2.0, 5).expect("range")),
+            ("range", "0.5..2.0".parse::<ScaleRange>().expect("range")),
         ] {
             let opts = MatchOptions {
                 scales,

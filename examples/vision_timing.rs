@@ -1,9 +1,13 @@
 //! Times consentry's matcher on the comparison images without PNG
 //! decoding: each image is decoded and converted to luma once, then
-//! `Screen::from_gray` (the pyramid) plus `find` run repeatedly. Prints
-//! one JSON object per template and mode with the median time.
+//! `Screen::from_gray` (the pyramid) plus `find` run repeatedly, at one
+//! scale and over 0.5..2.0 with the default steps. Prints one JSON object
+//! per screen, template and mode with the median time.
 //!
 //! `cargo run --release --example vision_timing -- DIR [RUNS]`
+
+#[path = "support/vision_cases.rs"]
+mod cases;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -24,39 +28,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .and_then(|a| a.to_str().and_then(|s| s.parse().ok()))
         .unwrap_or(20);
-    let screen = vision::luma(&vision::load_image(&dir.join("screen.png"))?);
-    for name in ["t64", "t200x80", "t400"] {
-        let tpl = vision::luma(&vision::load_image(&dir.join(format!("{name}.png")))?);
-        let template = Template::from_gray(&tpl)?;
-        for (mode, scales) in [
-            ("single", ScaleRange::single(1.0)),
-            ("scales5", ScaleRange::new(0.5, 2.0, 5)?),
-        ] {
-            let opts = MatchOptions {
-                scales,
-                ..MatchOptions::default()
-            };
-            let mut times = Vec::with_capacity(runs);
-            let mut last = None;
-            for i in 0..runs + 2 {
-                let t0 = Instant::now();
-                let s = Screen::from_gray(&screen)?;
-                let r = vision::find(&s, &template, &opts)?;
-                let ms = t0.elapsed().as_secs_f64() * 1e3;
-                if i >= 2 {
-                    times.push(ms);
+    for screen_name in cases::SCREENS {
+        let screen = vision::luma(&vision::load_image(
+            &dir.join(format!("{screen_name}.png")),
+        )?);
+        for (name, _) in cases::TEMPLATES {
+            let path = dir.join(format!("{screen_name}_{name}.png"));
+            let tpl = vision::luma(&vision::load_image(&path)?);
+            let template = Template::from_gray(&tpl)?;
+            for (mode, scales) in [
+                ("single", ScaleRange::single(1.0)),
+                ("range", "0.5..2.0".parse::<ScaleRange>()?),
+            ] {
+                let opts = MatchOptions {
+                    scales,
+                    ..MatchOptions::default()
+                };
+                let mut times = Vec::with_capacity(runs);
+                let mut last = None;
+                for i in 0..runs + 2 {
+                    let t0 = Instant::now();
+                    let s = Screen::from_gray(&screen)?;
+                    let r = vision::find(&s, &template, &opts)?;
+                    let ms = t0.elapsed().as_secs_f64() * 1e3;
+                    if i >= 2 {
+                        times.push(ms);
+                    }
+                    last = Some(r);
                 }
-                last = Some(r);
+                let Some(r) = last else { continue };
+                println!(
+                    "{{\"impl\":\"consentry\",\"screen\":\"{screen_name}\",\"template\":\"{name}\",\"mode\":\"{mode}\",\"median_ms\":{:.3},\"x\":{},\"y\":{},\"score\":{:.5},\"scale\":{:.4}}}",
+                    median(times),
+                    r.best.x,
+                    r.best.y,
+                    r.best.score,
+                    r.best.scale
+                );
             }
-            let Some(r) = last else { continue };
-            println!(
-                "{{\"impl\":\"consentry\",\"template\":\"{name}\",\"mode\":\"{mode}\",\"median_ms\":{:.3},\"x\":{},\"y\":{},\"score\":{:.5},\"scale\":{:.4}}}",
-                median(times),
-                r.best.x,
-                r.best.y,
-                r.best.score,
-                r.best.scale
-            );
         }
     }
     Ok(())

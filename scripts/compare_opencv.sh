@@ -4,8 +4,9 @@
 #
 #   - installs opencv-python-headless and numpy into a virtualenv under
 #     the cargo target directory (once; set VENV to use another),
-#   - writes the images once (examples/vision_fixtures.rs): a 1080x2400
-#     screen and templates of 64x64, 200x80 and 400x400 cut from it,
+#   - writes the images once (examples/vision_fixtures.rs): three 1080x2400
+#     screens (app-like, generated noisy UI, simulator-rendered) and
+#     templates of 64x64, 200x80 and 400x400 cut from each,
 #   - times consentry without PNG decoding (examples/vision_timing.rs) and
 #     OpenCV without PNG decoding (scripts/opencv_timing.py), both on the
 #     same BT.601 gray images, median of RUNS runs (default 20).
@@ -28,7 +29,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import cv2, numpy' 2>
 fi
 
 "$cargo" build --release --quiet --example vision_fixtures --example vision_timing
-if [ ! -f "$fixtures/t400.png" ]; then
+if [ ! -f "$fixtures/sim_t400.png" ]; then
   "$target/release/examples/vision_fixtures" "$fixtures" >/dev/null
 fi
 

@@ -14,6 +14,7 @@ import time
 
 import cv2
 
+SCREENS = ["app", "ui", "sim"]
 TEMPLATES = ["t64", "t200x80", "t400"]
 
 
@@ -34,40 +35,42 @@ def time_opencv(screen, tpl, runs):
 def main():
     fixtures, rust_file = sys.argv[1], sys.argv[2]
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 20
-    screen = cv2.cvtColor(cv2.imread(f"{fixtures}/screen.png", cv2.IMREAD_COLOR), cv2.COLOR_BGR2GRAY)
     rust = {}
     with open(rust_file) as f:
         for line in f:
             line = line.strip()
             if line.startswith("{"):
                 r = json.loads(line)
-                rust[(r["template"], r["mode"])] = r
-    print(f"opencv {cv2.__version__}, default threads: {cv2.getNumThreads()}; "
-          f"screen {screen.shape[1]}x{screen.shape[0]}; median of {runs} runs; decoding excluded on both sides")
-    header = (f"{'template':<9} {'opencv ms':>9} {'opencv 1t':>9} {'consentry':>9} {'ratio':>6} {'ratio 1t':>8} "
-              f"{'same loc':>8} {'5 scales':>9} {'ratio':>6}  score cv / consentry")
+                rust[(r["screen"], r["template"], r["mode"])] = r
+    print(f"opencv {cv2.__version__}, default threads: {cv2.getNumThreads()}; median of {runs} runs; "
+          "decoding excluded on both sides")
+    header = (f"{'screen':<6} {'template':<9} {'opencv ms':>9} {'opencv 1t':>9} {'consentry':>9} {'ratio':>6} "
+              f"{'ratio 1t':>8} {'same loc':>8} {'0.5..2.0':>9} {'ratio':>6}  score cv / consentry")
     print(header)
     print("-" * len(header))
-    for name in TEMPLATES:
-        tpl = cv2.cvtColor(cv2.imread(f"{fixtures}/{name}.png", cv2.IMREAD_COLOR), cv2.COLOR_BGR2GRAY)
-        cv2.setNumThreads(-1)
-        cv_ms, (cx, cy, cscore) = time_opencv(screen, tpl, runs)
-        cv2.setNumThreads(1)
-        cv1_ms, _ = time_opencv(screen, tpl, runs)
-        cv2.setNumThreads(-1)
-        single = rust.get((name, "single"))
-        multi = rust.get((name, "scales5"))
-        if single is None or multi is None:
-            print(f"{name:<9} {cv_ms:9.2f} {cv1_ms:9.2f}  (no consentry timing)")
-            continue
-        same = (single["x"], single["y"]) == (cx, cy)
-        print(f"{name:<9} {cv_ms:9.2f} {cv1_ms:9.2f} {single['median_ms']:9.2f} "
-              f"{single['median_ms'] / cv_ms:6.2f} {single['median_ms'] / cv1_ms:8.2f} "
-              f"{'yes' if same else 'NO':>8} {multi['median_ms']:9.2f} {multi['median_ms'] / cv_ms:6.2f}  "
-              f"{cscore:.4f} / {single['score']:.4f}"
-              + ("" if same else f"  (cv at {cx},{cy}; consentry at {single['x']},{single['y']})"))
+    for screen_name in SCREENS:
+        screen = cv2.cvtColor(cv2.imread(f"{fixtures}/{screen_name}.png", cv2.IMREAD_COLOR), cv2.COLOR_BGR2GRAY)
+        for name in TEMPLATES:
+            tpl = cv2.cvtColor(cv2.imread(f"{fixtures}/{screen_name}_{name}.png", cv2.IMREAD_COLOR),
+                               cv2.COLOR_BGR2GRAY)
+            cv2.setNumThreads(-1)
+            cv_ms, (cx, cy, cscore) = time_opencv(screen, tpl, runs)
+            cv2.setNumThreads(1)
+            cv1_ms, _ = time_opencv(screen, tpl, runs)
+            cv2.setNumThreads(-1)
+            single = rust.get((screen_name, name, "single"))
+            multi = rust.get((screen_name, name, "range"))
+            if single is None or multi is None:
+                print(f"{screen_name:<6} {name:<9} {cv_ms:9.2f} {cv1_ms:9.2f}  (no consentry timing)")
+                continue
+            same = (single["x"], single["y"]) == (cx, cy)
+            print(f"{screen_name:<6} {name:<9} {cv_ms:9.2f} {cv1_ms:9.2f} {single['median_ms']:9.2f} "
+                  f"{single['median_ms'] / cv_ms:6.2f} {single['median_ms'] / cv1_ms:8.2f} "
+                  f"{'yes' if same else 'NO':>8} {multi['median_ms']:9.2f} {multi['median_ms'] / cv_ms:6.2f}  "
+                  f"{cscore:.4f} / {single['score']:.4f}"
+                  + ("" if same else f"  (cv at {cx},{cy}; consentry at {single['x']},{single['y']})"))
     print("ratio = consentry / OpenCV (default threads); ratio 1t = against OpenCV on one thread; "
-          "5 scales = consentry over 0.5..2.0 in 5 steps, ratio against OpenCV single scale")
+          "0.5..2.0 = consentry over that range with the default steps, ratio against OpenCV single scale")
 
 
 if __name__ == "__main__":

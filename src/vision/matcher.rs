@@ -1,16 +1,20 @@
 //! Template search: [`find`] a [`Template`] in a [`Screen`].
 //!
-//! The default [`Strategy::Pyramid`] works coarse to fine. The screen is
-//! reduced by 2× per level (box filter) once, and shared by every scale.
-//! For each scale the template is resized, reduced the same way, and
-//! searched exhaustively at the coarsest level where it keeps at least
-//! `MIN_SIDE` pixels a side and `MIN_AREA` pixels inside its mask; the best peaks there
-//! are then followed down level by level with exact scores in a small
-//! neighbourhood (hill climbing), so that every reported score is the exact
-//! full-resolution `TM_CCOEFF_NORMED` value. With several scales the best
-//! match's scale is refined between the grid points. [`Strategy::Exhaustive`]
-//! scores every position at full resolution (direct loops or FFT) and is the
-//! reference the pyramid is tested against.
+//! Each scale of the range is one search: a scale up to 1 shrinks the
+//! template, a scale above 1 shrinks the screen (area resampling, kept in
+//! the [`Screen`]), so that nothing is ever enlarged. The screen is reduced
+//! by 2× per level (box filter) once per size.
+//!
+//! The default [`Strategy::Pyramid`] has two parts. A quick search follows
+//! the best peaks of the coarsest level's map down by hill climbing on
+//! exact scores: it usually finds the match, and its score raises the
+//! bar for the exact part, [`super::cascade`], which finds every placement
+//! scoring at or above the threshold (or the bar) whatever the quick search
+//! did. With a range, the best distinct candidates are refined in scale and
+//! place, coarse to fine. [`Strategy::Exhaustive`] scores every position at
+//! full resolution (direct loops or FFT) and is the reference the default
+//! is tested against. Every reported score is the exact full-resolution
+//! `TM_CCOEFF_NORMED` value of the images compared.
 //!
 //! Matches above the threshold go through non-maximum suppression by
 //! overlap (intersection over union), across scales.

@@ -5,10 +5,11 @@
 //! | file | owns |
 //! |---|---|
 //! | `load.rs` | decoding PNG bytes/paths, luma conversion (BT.601, as OpenCV), alpha masks |
-//! | `plane.rs` | [`Plane`], the single-channel `f32` working image; 2× pyramid reduction, resizing, integral images |
+//! | `plane.rs` | [`Plane`], the single-channel `f32` working image; 2× pyramid reduction, area resampling, integral images |
 //! | `correlate.rs` | valid-region cross-correlation, direct (vectorisable loops) and by FFT (`rustfft`) |
 //! | `ncc.rs` | the score: normalized cross-correlation equal to OpenCV's `TM_CCOEFF_NORMED`, with optional mask |
-//! | `matcher.rs` | [`find`]: coarse-to-fine pyramid search, multi-scale, non-maximum suppression |
+//! | `cascade.rs` | the exact coarse-to-fine search: per-level floors from the template's texture that no match above the threshold can fall under |
+//! | `matcher.rs` | [`find`]: scales (the template or the screen resampled, whichever is larger), the quick peak search, scale refinement, non-maximum suppression |
 //! | `state.rs` | blank/near-uniform screens, changed/unchanged with tolerance, region compare and diff image |
 //! | `hash.rs` | perceptual hashes (dHash, pHash) and their Hamming distance |
 //!
