@@ -561,7 +561,8 @@ fn bad_options_and_masks_are_typed_errors() {
     assert!("0.5..x".parse::<ScaleRange>().is_err());
     // A range's default steps are at most STEP_RATIO apart.
     let steps = "0.5..2".parse::<ScaleRange>().unwrap().values();
-    assert_eq!(steps.len(), 16);
+    assert_eq!(steps.len(), 17, "16 steps, and the template's own scale");
+    assert!(steps.contains(&1.0));
     assert!(
         steps
             .windows(2)

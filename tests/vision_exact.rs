@@ -324,7 +324,10 @@ fn default_steps_find_templates_at_three_quarters_and_four_thirds() {
     let screens = screens();
     let (img, screen, _) = &screens[0];
     let range = "0.5..2.0".parse::<ScaleRange>().unwrap();
-    for region in [(120, 300, 200, 80), (60, 1510, 200, 80)] {
+    // Regions with one look-alike at most; the "Agree Agree" card at
+    // (60, 1510) has a twin at another size that out-scores it between
+    // grid steps (docs/performance.md, "Scales").
+    for region in [(120, 300, 200, 80), (500, 900, 200, 80)] {
         density_case(screen, img, region, 0.75, range);
         density_case(screen, img, region, 4.0 / 3.0, range);
     }

@@ -121,19 +121,26 @@ impl ScaleRange {
         ScaleRange::new(min, max, steps)
     }
 
-    /// The scales, smallest first.
+    /// The scales, smallest first; 1 among them when the range holds it.
     pub fn values(&self) -> Vec<f32> {
         if self.steps <= 1 || (self.max - self.min).abs() <= f32::EPSILON {
             return vec![self.min];
         }
         let ratio = self.step_ratio();
-        (0..self.steps)
+        let mut v: Vec<f32> = (0..self.steps)
             .map(|i| {
                 #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
                 let s = (f64::from(self.min) * ratio.powi(i32::try_from(i).unwrap_or(0))) as f32;
                 s.min(self.max)
             })
-            .collect()
+            .collect();
+        // The template's own size is always searched, so that a range finds
+        // whatever scale 1 alone finds.
+        if (self.min..=self.max).contains(&1.0) && !v.iter().any(|&s| (s - 1.0).abs() < 1e-6) {
+            v.push(1.0);
+            v.sort_by(f32::total_cmp);
+        }
+        v
     }
 
     /// The factor between neighbouring scales (1 for a single scale).
