@@ -351,9 +351,21 @@ impl Screen {
         self.base.height
     }
 
+    /// The screen's finest two levels, for [`Screen::shrunk`] to read
+    /// without holding the pyramid while another thread searches it.
+    fn sources(&self) -> Vec<Plane> {
+        self.base
+            .lock()
+            .iter()
+            .take(2)
+            .map(|c| c.plane.clone())
+            .collect()
+    }
+
     /// The screen shrunk by `1 / scale` (for a scale above 1), by area
-    /// resampling from the finest pyramid level that is still larger.
-    fn shrunk(&self, scale: f32) -> Option<Arc<Pyramid>> {
+    /// resampling from the finest of `sources` (the screen's levels) that
+    /// is still larger.
+    fn shrunk(&self, scale: f32, sources: &[Plane]) -> Option<Arc<Pyramid>> {
         let size = |v: usize| {
             #[allow(
                 clippy::cast_possible_truncation,
@@ -374,16 +386,12 @@ impl Screen {
         if let Some(p) = cache.get(&(w, h)) {
             return Some(Arc::clone(p));
         }
-        let plane = {
-            let levels = self.base.lock();
-            let src = levels
-                .iter()
-                .rev()
-                .find(|c| c.plane.width() >= w && c.plane.height() >= h)
-                .map_or(&levels[0].plane, |c| &c.plane);
-            src.resized(w, h)
-        };
-        let p = Arc::new(Pyramid::new(plane));
+        let src = sources
+            .iter()
+            .rev()
+            .find(|p| p.width() >= w && p.height() >= h)
+            .or(sources.first())?;
+        let p = Arc::new(Pyramid::new(src.resized(w, h)));
         cache.insert((w, h), Arc::clone(&p));
         Some(p)
     }
@@ -525,7 +533,7 @@ fn place(c: Cand, w: usize, h: usize, factor: f64, screen: &Screen, scale: f32) 
 /// The search for one scale: a scale up to 1 shrinks the template; a scale
 /// above 1 shrinks the screen instead, since enlarging a small template
 /// cannot restore the detail it lacks. `None` when it does not fit.
-fn job(screen: &Screen, template: &Template, scale: f32) -> Option<Job> {
+fn job(screen: &Screen, template: &Template, scale: f32, sources: &[Plane]) -> Option<Job> {
     if scale <= 1.0 {
         let (plane, mask) = template.scaled(scale, screen.width(), screen.height())?;
         return Some(Job {
@@ -536,7 +544,7 @@ fn job(screen: &Screen, template: &Template, scale: f32) -> Option<Job> {
             factor: 1.0,
         });
     }
-    let pyramid = screen.shrunk(scale)?;
+    let pyramid = screen.shrunk(scale, sources)?;
     if template.width() > pyramid.width || template.height() > pyramid.height {
         return None;
     }
@@ -568,12 +576,20 @@ pub fn find(
         return Err(MatchError::Threshold(opts.threshold));
     }
     let scales = ScaleRange::new(opts.scales.min, opts.scales.max, opts.scales.steps)?;
-    let jobs: Vec<Job> = scales
-        .values()
-        .into_iter()
-        .filter_map(|s| job(screen, template, s))
-        .collect();
-    if jobs.is_empty() {
+    let (small, large): (Vec<f32>, Vec<f32>) = scales.values().into_iter().partition(|&s| s <= 1.0);
+    let sources = if large.is_empty() {
+        Vec::new()
+    } else {
+        screen.sources()
+    };
+    // Scales up to 1 search the screen's own pyramid, each scale above 1
+    // its own shrunk copy: the two halves share nothing, so they run side
+    // by side. First the quick search, whose best raises the bar, then the
+    // exact one.
+    let first = |scales: &[f32]| first_pass(screen, template, scales, &sources, opts);
+    let two = !small.is_empty() && !large.is_empty();
+    let (a, b) = side_by_side(two, || first(&small), || first(&large));
+    if a.jobs.is_empty() && b.jobs.is_empty() {
         let d = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
         return Err(MatchError::TemplateTooLarge {
             template_width: d(template.width()),
@@ -582,60 +598,24 @@ pub fn find(
             screen_height: d(screen.height()),
         });
     }
-    let collect_all = opts.max_matches > 1;
-    let exhaustive = opts.strategy == Strategy::Exhaustive;
-    // Quick candidates: the best coarse peaks followed down (or, when
-    // exhaustive, each scale's best place). They give the best place when
-    // nothing matches and raise the bar for the exact search.
-    let mut quick: Vec<Match> = Vec::new();
-    let mut exact: Vec<Match> = Vec::new();
-    for j in &jobs {
-        let mut levels = j.pyramid.lock();
-        if exhaustive {
-            let Some(t) = Prepared::new(&j.plane, j.mask.as_ref()) else {
-                continue;
-            };
-            let Some(map) = t.score_map(&mut levels[0]) else {
-                continue;
-            };
-            if let Some(c) = argmax(&map) {
-                quick.push(j.to_match(c, screen));
-            }
-            for y in 0..map.height() {
-                for (x, &score) in map.row(y).iter().enumerate() {
-                    if score >= opts.threshold {
-                        exact.push(j.to_match(Cand { x, y, score }, screen));
-                    }
-                }
-            }
-        } else {
-            quick.extend(
-                follow_peaks(&mut levels, &j.plane, j.mask.as_ref())
-                    .into_iter()
-                    .map(|c| j.to_match(c, screen)),
-            );
-        }
-    }
+    let mut quick: Vec<Match> = a.quick.iter().chain(&b.quick).copied().collect();
     sort_matches(&mut quick);
-    if !exhaustive {
-        let bar = if collect_all {
+    let mut exact: Vec<Match> = a.exact.iter().chain(&b.exact).copied().collect();
+    if opts.strategy != Strategy::Exhaustive {
+        let bar = if opts.max_matches > 1 {
             opts.threshold
         } else {
             quick
                 .first()
                 .map_or(opts.threshold, |m| m.score.max(opts.threshold))
         };
-        for j in &jobs {
-            let Some(c) = Cascade::new(&j.plane, j.mask.as_ref(), MAX_LEVEL) else {
-                continue;
-            };
-            let mut levels = j.pyramid.lock();
-            exact.extend(
-                c.search(&mut levels, bar)
-                    .into_iter()
-                    .map(|(x, y, score)| j.to_match(Cand { x, y, score }, screen)),
-            );
-        }
+        let (ea, eb) = side_by_side(
+            two,
+            || exact_pass(screen, &a.jobs, bar),
+            || exact_pass(screen, &b.jobs, bar),
+        );
+        exact.extend(ea);
+        exact.extend(eb);
     }
     let mut found = exact;
     found.extend(quick.iter().copied());
@@ -664,6 +644,92 @@ pub fn find(
         best,
         matches,
         threshold: opts.threshold,
+    })
+}
+
+/// One half of the scales after the quick search (or, when exhaustive,
+/// the whole search).
+struct Pass {
+    jobs: Vec<Job>,
+    /// The best coarse peaks followed down (when exhaustive, each scale's
+    /// best place): the best place when nothing matches, and the bar for
+    /// the exact search.
+    quick: Vec<Match>,
+    /// Placements at or above the threshold (when exhaustive).
+    exact: Vec<Match>,
+}
+
+fn first_pass(
+    screen: &Screen,
+    template: &Template,
+    scales: &[f32],
+    sources: &[Plane],
+    opts: &MatchOptions,
+) -> Pass {
+    let jobs: Vec<Job> = scales
+        .iter()
+        .filter_map(|&s| job(screen, template, s, sources))
+        .collect();
+    let mut quick = Vec::new();
+    let mut exact = Vec::new();
+    for j in &jobs {
+        let mut levels = j.pyramid.lock();
+        if opts.strategy == Strategy::Exhaustive {
+            let Some(t) = Prepared::new(&j.plane, j.mask.as_ref()) else {
+                continue;
+            };
+            let Some(map) = t.score_map(&mut levels[0]) else {
+                continue;
+            };
+            if let Some(c) = argmax(&map) {
+                quick.push(j.to_match(c, screen));
+            }
+            for y in 0..map.height() {
+                for (x, &score) in map.row(y).iter().enumerate() {
+                    if score >= opts.threshold {
+                        exact.push(j.to_match(Cand { x, y, score }, screen));
+                    }
+                }
+            }
+        } else {
+            quick.extend(
+                follow_peaks(&mut levels, &j.plane, j.mask.as_ref())
+                    .into_iter()
+                    .map(|c| j.to_match(c, screen)),
+            );
+        }
+    }
+    Pass { jobs, quick, exact }
+}
+
+/// The exact search of each job at `bar`.
+fn exact_pass(screen: &Screen, jobs: &[Job], bar: f32) -> Vec<Match> {
+    let mut out = Vec::new();
+    for j in jobs {
+        let Some(c) = Cascade::new(&j.plane, j.mask.as_ref(), MAX_LEVEL) else {
+            continue;
+        };
+        let mut levels = j.pyramid.lock();
+        out.extend(
+            c.search(&mut levels, bar)
+                .into_iter()
+                .map(|(x, y, score)| j.to_match(Cand { x, y, score }, screen)),
+        );
+    }
+    out
+}
+
+/// Runs `a` here and, when `two`, `b` on a second thread (scoped: both
+/// end before this returns; a panic in `b` is resumed here).
+fn side_by_side<T: Send>(two: bool, a: impl FnOnce() -> T, b: impl FnOnce() -> T + Send) -> (T, T) {
+    if !two {
+        return (a(), b());
+    }
+    std::thread::scope(|scope| {
+        let hb = scope.spawn(b);
+        let ra = a();
+        let rb = hb.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (ra, rb)
     })
 }
 
