@@ -249,10 +249,15 @@ impl Cascade {
                             .filter(|c| inside(c) && f64::from(map.get(c.0, c.1)) >= floor)
                             .collect()
                     } else {
-                        let (img, ii) = ctx.plane_and_integral();
+                        let children: Vec<(usize, usize)> =
+                            children.into_iter().filter(inside).collect();
+                        let (img, ii) = ctx.plane_and_built_integral();
+                        let sums = lb.kernel.windows(img, ii, &children);
                         children
                             .into_iter()
-                            .filter(|c| inside(c) && lb.kernel.bound_at(img, ii, c.0, c.1) >= floor)
+                            .zip(sums)
+                            .filter(|&((x, y), w)| lb.kernel.bound_with(img, x, y, w) >= floor)
+                            .map(|(c, _)| c)
                             .collect()
                     }
                 }
@@ -269,11 +274,13 @@ impl Cascade {
         if children.len() * FULL_MAP_SHARE > all0.w * all0.h {
             return self.full_map(ctxs, tau, Some(&children));
         }
-        let (img, ii) = ctxs[0].plane_and_integral();
+        let (img, ii) = ctxs[0].plane_and_built_integral();
+        let sums = self.full.windows(img, ii, &children);
         children
             .into_iter()
-            .filter_map(|(x, y)| {
-                let s = self.full.exact_at(img, ii, x, y);
+            .zip(sums)
+            .filter_map(|((x, y), w)| {
+                let s = self.full.exact_with(img, x, y, w);
                 (s >= tau).then_some((x, y, s))
             })
             .collect()

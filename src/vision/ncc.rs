@@ -181,35 +181,51 @@ impl Prepared {
             .sum()
     }
 
-    /// `Σ I` and `Σ I²` over the template (its mask) at (`x`, `y`): from
-    /// the integral image without a mask, else summed in `f64`.
-    fn window_at(&self, img: &Plane, ii: &Integral, x: usize, y: usize) -> (f64, f64) {
-        let Some(m) = &self.mask else {
-            return ii.window(x, y, self.width(), self.height());
-        };
-        let (mut s1, mut s2) = (0.0f64, 0.0f64);
-        for j in 0..self.height() {
-            for (&v, &mv) in img.row(y + j)[x..x + self.width()].iter().zip(m.row(j)) {
-                if mv != 0.0 {
-                    let v = f64::from(v);
-                    s1 += v;
-                    s2 += v * v;
-                }
-            }
+    /// `Σ I` and `Σ I²` over the template (its mask) at each of
+    /// `positions`, in `f64`: from the integral image when there is one
+    /// and no mask, by sliding column sums without one, and summed window
+    /// by window with a mask.
+    pub(crate) fn windows(
+        &self,
+        img: &Plane,
+        ii: Option<&Integral>,
+        positions: &[(usize, usize)],
+    ) -> Vec<(f64, f64)> {
+        let (w, h) = (self.width(), self.height());
+        match (&self.mask, ii) {
+            (None, Some(ii)) => positions
+                .iter()
+                .map(|&(x, y)| ii.window(x, y, w, h))
+                .collect(),
+            (None, None) => img.window_sums(w, h, positions),
+            (Some(m), _) => positions
+                .iter()
+                .map(|&(x, y)| {
+                    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+                    for j in 0..h {
+                        for (&v, &mv) in img.row(y + j)[x..x + w].iter().zip(m.row(j)) {
+                            if mv != 0.0 {
+                                let v = f64::from(v);
+                                s1 += v;
+                                s2 += v * v;
+                            }
+                        }
+                    }
+                    (s1, s2)
+                })
+                .collect(),
         }
-        (s1, s2)
     }
 
-    /// The exact score at (`x`, `y`) with window sums in `f64` (so that the
-    /// flat-window rule is decided exactly, as in the full map).
-    pub(crate) fn exact_at(&self, img: &Plane, ii: &Integral, x: usize, y: usize) -> f32 {
-        let (s1, s2) = self.window_at(img, ii, x, y);
+    /// The exact score at (`x`, `y`), given the window sums from
+    /// [`Prepared::windows`] (in `f64`, so that the flat-window rule is
+    /// decided as in the full map).
+    pub(crate) fn exact_with(&self, img: &Plane, x: usize, y: usize, (s1, s2): (f64, f64)) -> f32 {
         self.finish(self.numerator_at(img, x, y), s1, s2)
     }
 
-    /// [`Prepared::bound`] at (`x`, `y`).
-    pub(crate) fn bound_at(&self, img: &Plane, ii: &Integral, x: usize, y: usize) -> f64 {
-        let (s1, s2) = self.window_at(img, ii, x, y);
+    /// [`Prepared::bound`] at (`x`, `y`), given the window sums.
+    pub(crate) fn bound_with(&self, img: &Plane, x: usize, y: usize, (s1, s2): (f64, f64)) -> f64 {
         self.bound(self.numerator_at(img, x, y), s1, s2)
     }
 
@@ -341,12 +357,9 @@ impl MapContext {
         }
     }
 
-    /// The image with its integral image, computed on first use.
-    pub(crate) fn plane_and_integral(&mut self) -> (&Plane, &Integral) {
-        let ii = self
-            .integral
-            .get_or_insert_with(|| Integral::new(&self.plane));
-        (&self.plane, ii)
+    /// The image, with its integral image if one was already built.
+    pub(crate) fn plane_and_built_integral(&self) -> (&Plane, Option<&Integral>) {
+        (&self.plane, self.integral.as_ref())
     }
 
     fn integral(&mut self) -> &Integral {

@@ -96,6 +96,63 @@ impl Plane {
         }
     }
 
+    /// (Σv, Σv²) in `f64` over the `w`×`h` window at each of `positions`
+    /// (top-left corners; the window must fit at each), without an
+    /// integral image: column sums slide down the rows the positions are
+    /// on, so the cost follows the rows spanned, not the image.
+    pub(crate) fn window_sums(
+        &self,
+        w: usize,
+        h: usize,
+        positions: &[(usize, usize)],
+    ) -> Vec<(f64, f64)> {
+        let mut order: Vec<usize> = (0..positions.len()).collect();
+        order.sort_unstable_by_key(|&i| (positions[i].1, positions[i].0));
+        let mut out = vec![(0.0, 0.0); positions.len()];
+        let width = self.width;
+        let (mut c1, mut c2) = (vec![0.0f64; width], vec![0.0f64; width]);
+        let (mut p1, mut p2) = (vec![0.0f64; width + 1], vec![0.0f64; width + 1]);
+        let add = |c1: &mut [f64], c2: &mut [f64], row: &[f32], sign: f64| {
+            for ((a, b), &v) in c1.iter_mut().zip(c2.iter_mut()).zip(row) {
+                let v = f64::from(v);
+                *a += sign * v;
+                *b += sign * v * v;
+            }
+        };
+        let mut top: Option<usize> = None;
+        let mut k = 0;
+        while k < order.len() {
+            let y = positions[order[k]].1;
+            match top {
+                Some(t) if y - t < h => {
+                    for r in t..y {
+                        add(&mut c1, &mut c2, self.row(r), -1.0);
+                        add(&mut c1, &mut c2, self.row(r + h), 1.0);
+                    }
+                }
+                _ => {
+                    c1.fill(0.0);
+                    c2.fill(0.0);
+                    for r in y..y + h {
+                        add(&mut c1, &mut c2, self.row(r), 1.0);
+                    }
+                }
+            }
+            top = Some(y);
+            for x in 0..width {
+                p1[x + 1] = p1[x] + c1[x];
+                p2[x + 1] = p2[x] + c2[x];
+            }
+            while k < order.len() && positions[order[k]].1 == y {
+                let i = order[k];
+                let x = positions[i].0;
+                out[i] = (p1[x + w] - p1[x], p2[x + w] - p2[x]);
+                k += 1;
+            }
+        }
+        out
+    }
+
     /// Half the size (rounded down): each value is the mean of a 2×2 block.
     /// `None` when a side is shorter than 2.
     pub(crate) fn half(&self) -> Option<Plane> {
@@ -270,6 +327,28 @@ mod tests {
         let r = p.resized(2, 1);
         assert!(r.data().iter().any(|&v| v > 100.0), "{r:?}");
         assert!(r.data().iter().all(|&v| (0.0..=255.0).contains(&v)));
+    }
+
+    #[test]
+    fn sliding_window_sums_match_the_integral_image() {
+        let data: Vec<f32> = (0..180u16).map(|v| f32::from(v * 37 % 23) * 1.25).collect();
+        let p = Plane::new(20, 9, data).unwrap();
+        let ii = Integral::new(&p);
+        let positions = [
+            (3, 4),
+            (0, 0),
+            (16, 1),
+            (2, 1),
+            (9, 2),
+            (9, 5),
+            (0, 5),
+            (5, 0),
+        ];
+        let got = p.window_sums(4, 4, &positions);
+        for (&(x, y), &(s, q)) in positions.iter().zip(&got) {
+            let (es, eq) = ii.window(x, y, 4, 4);
+            assert!((s - es).abs() < 1e-9 && (q - eq).abs() < 1e-9, "{x},{y}");
+        }
     }
 
     #[test]
