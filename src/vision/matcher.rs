@@ -20,6 +20,7 @@
 //! overlap (intersection over union), across scales.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use image::{DynamicImage, GrayImage};
@@ -42,8 +43,8 @@ const MAX_LEVEL: usize = 4;
 pub const STEP_RATIO: f64 = 1.1;
 /// Coarse peaks followed down by the quick search.
 const BEST_PEAKS: usize = 8;
-/// Candidates this far below the level's best are dropped while refining.
-const PRUNE_GAP: f32 = 0.3;
+/// Candidates the quick search follows below its coarsest level.
+const QUICK_KEEP: usize = 3;
 /// Distinct candidates whose scale is refined between grid points.
 const REFINE_SEEDS: usize = 4;
 /// Positions scored around a predicted place when refining a scale.
@@ -379,20 +380,29 @@ impl Screen {
         if w == 0 || h == 0 {
             return None;
         }
-        let mut cache = self
-            .resampled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = cache.get(&(w, h)) {
-            return Some(Arc::clone(p));
+        let cached = |size| {
+            self.resampled
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&size)
+                .cloned()
+        };
+        if let Some(p) = cached((w, h)) {
+            return Some(p);
         }
+        // Resampled outside the cache's lock, so that another thread can
+        // shrink the screen to another size meanwhile.
         let src = sources
             .iter()
             .rev()
             .find(|p| p.width() >= w && p.height() >= h)
             .or(sources.first())?;
         let p = Arc::new(Pyramid::new(src.resized(w, h)));
-        cache.insert((w, h), Arc::clone(&p));
+        self.resampled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((w, h))
+            .or_insert_with(|| Arc::clone(&p));
         Some(p)
     }
 }
@@ -576,19 +586,32 @@ pub fn find(
         return Err(MatchError::Threshold(opts.threshold));
     }
     let scales = ScaleRange::new(opts.scales.min, opts.scales.max, opts.scales.steps)?;
-    let (small, large): (Vec<f32>, Vec<f32>) = scales.values().into_iter().partition(|&s| s <= 1.0);
-    let sources = if large.is_empty() {
+    let (own, shrunk): (Vec<f32>, Vec<f32>) = scales.values().into_iter().partition(|&s| s <= 1.0);
+    let sources = if shrunk.is_empty() {
         Vec::new()
     } else {
         screen.sources()
     };
     // Scales up to 1 search the screen's own pyramid, each scale above 1
-    // its own shrunk copy: the two halves share nothing, so they run side
-    // by side. First the quick search, whose best raises the bar, then the
-    // exact one.
-    let first = |scales: &[f32]| first_pass(screen, template, scales, &sources, opts);
-    let two = !small.is_empty() && !large.is_empty();
-    let (a, b) = side_by_side(two, || first(&small), || first(&large));
+    // its own shrunk copy. One thread takes the first kind, then helps with
+    // the second; the other takes only the second, so the two never wait
+    // on the same pyramid. First the quick search, whose best raises the
+    // bar, then the exact one.
+    let two = !own.is_empty() && !shrunk.is_empty();
+    let (next_own, next_shrunk) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let (a, b) = side_by_side(
+        two,
+        || {
+            first_pass(
+                screen,
+                template,
+                &[(&own, &next_own), (&shrunk, &next_shrunk)],
+                &sources,
+                opts,
+            )
+        },
+        || first_pass(screen, template, &[(&shrunk, &next_shrunk)], &sources, opts),
+    );
     if a.jobs.is_empty() && b.jobs.is_empty() {
         let d = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
         return Err(MatchError::TemplateTooLarge {
@@ -609,10 +632,22 @@ pub fn find(
                 .first()
                 .map_or(opts.threshold, |m| m.score.max(opts.threshold))
         };
+        let (own_jobs, shrunk_jobs): (Vec<&Job>, Vec<&Job>) = a
+            .jobs
+            .iter()
+            .chain(&b.jobs)
+            .partition(|j| Arc::ptr_eq(&j.pyramid, &screen.base));
+        let (next_own, next_shrunk) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let (ea, eb) = side_by_side(
             two,
-            || exact_pass(screen, &a.jobs, bar),
-            || exact_pass(screen, &b.jobs, bar),
+            || {
+                exact_pass(
+                    screen,
+                    &[(&own_jobs, &next_own), (&shrunk_jobs, &next_shrunk)],
+                    bar,
+                )
+            },
+            || exact_pass(screen, &[(&shrunk_jobs, &next_shrunk)], bar),
         );
         exact.extend(ea);
         exact.extend(eb);
@@ -659,53 +694,66 @@ struct Pass {
     exact: Vec<Match>,
 }
 
+/// Takes items from each `(list, next)` queue in turn until it is
+/// empty; `next` is shared with the other thread.
+fn drain<'a, T>(queues: &[(&'a [T], &AtomicUsize)]) -> impl Iterator<Item = &'a T> {
+    queues.iter().flat_map(|&(list, next)| {
+        std::iter::from_fn(move || list.get(next.fetch_add(1, Ordering::Relaxed)))
+    })
+}
+
 fn first_pass(
     screen: &Screen,
     template: &Template,
-    scales: &[f32],
+    queues: &[(&[f32], &AtomicUsize)],
     sources: &[Plane],
     opts: &MatchOptions,
 ) -> Pass {
-    let jobs: Vec<Job> = scales
-        .iter()
-        .filter_map(|&s| job(screen, template, s, sources))
-        .collect();
-    let mut quick = Vec::new();
-    let mut exact = Vec::new();
-    for j in &jobs {
-        let mut levels = j.pyramid.lock();
-        if opts.strategy == Strategy::Exhaustive {
-            let Some(t) = Prepared::new(&j.plane, j.mask.as_ref()) else {
-                continue;
-            };
-            let Some(map) = t.score_map(&mut levels[0]) else {
-                continue;
-            };
-            if let Some(c) = argmax(&map) {
-                quick.push(j.to_match(c, screen));
-            }
-            for y in 0..map.height() {
-                for (x, &score) in map.row(y).iter().enumerate() {
-                    if score >= opts.threshold {
-                        exact.push(j.to_match(Cand { x, y, score }, screen));
+    let mut pass = Pass {
+        jobs: Vec::new(),
+        quick: Vec::new(),
+        exact: Vec::new(),
+    };
+    for &scale in drain(queues) {
+        let Some(j) = job(screen, template, scale, sources) else {
+            continue;
+        };
+        {
+            let mut levels = j.pyramid.lock();
+            if opts.strategy == Strategy::Exhaustive {
+                let Some(t) = Prepared::new(&j.plane, j.mask.as_ref()) else {
+                    continue;
+                };
+                let Some(map) = t.score_map(&mut levels[0]) else {
+                    continue;
+                };
+                if let Some(c) = argmax(&map) {
+                    pass.quick.push(j.to_match(c, screen));
+                }
+                for y in 0..map.height() {
+                    for (x, &score) in map.row(y).iter().enumerate() {
+                        if score >= opts.threshold {
+                            pass.exact.push(j.to_match(Cand { x, y, score }, screen));
+                        }
                     }
                 }
+            } else {
+                pass.quick.extend(
+                    follow_peaks(&mut levels, &j.plane, j.mask.as_ref())
+                        .into_iter()
+                        .map(|c| j.to_match(c, screen)),
+                );
             }
-        } else {
-            quick.extend(
-                follow_peaks(&mut levels, &j.plane, j.mask.as_ref())
-                    .into_iter()
-                    .map(|c| j.to_match(c, screen)),
-            );
         }
+        pass.jobs.push(j);
     }
-    Pass { jobs, quick, exact }
+    pass
 }
 
-/// The exact search of each job at `bar`.
-fn exact_pass(screen: &Screen, jobs: &[Job], bar: f32) -> Vec<Match> {
+/// The exact search, at `bar`, of the jobs taken from the queues.
+fn exact_pass(screen: &Screen, queues: &[(&[&Job], &AtomicUsize)], bar: f32) -> Vec<Match> {
     let mut out = Vec::new();
-    for j in jobs {
+    for j in drain(queues) {
         let Some(c) = Cascade::new(&j.plane, j.mask.as_ref(), MAX_LEVEL) else {
             continue;
         };
@@ -739,6 +787,7 @@ fn sort_matches(v: &mut [Match]) {
             .total_cmp(&a.score)
             .then(a.y.cmp(&b.y))
             .then(a.x.cmp(&b.x))
+            .then(a.scale.total_cmp(&b.scale))
     });
 }
 
@@ -846,16 +895,8 @@ fn follow_peaks(levels: &mut [MapContext], plane: &Plane, mask: Option<&Plane>) 
                 next.push(r);
             }
         }
-        let best = next
-            .iter()
-            .map(|c| c.score)
-            .fold(f32::NEG_INFINITY, f32::max);
         next.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let mut kept = 0;
-        next.retain(|c| {
-            kept += 1;
-            kept <= 3 || c.score >= best - PRUNE_GAP
-        });
+        next.truncate(QUICK_KEEP);
         cands = next;
     }
     cands
