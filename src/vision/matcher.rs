@@ -43,6 +43,8 @@ const MAX_LEVEL: usize = 4;
 pub const STEP_RATIO: f64 = 1.1;
 /// Coarse peaks followed down by the quick search.
 const BEST_PEAKS: usize = 8;
+/// A score this close to 1 is a perfect match (float error aside).
+const PERFECT: f32 = 1.0 - 1e-5;
 /// Candidates the quick search follows below its coarsest level.
 const QUICK_KEEP: usize = 3;
 /// Distinct candidates whose scale is refined between grid points.
@@ -586,7 +588,11 @@ pub fn find(
         return Err(MatchError::Threshold(opts.threshold));
     }
     let scales = ScaleRange::new(opts.scales.min, opts.scales.max, opts.scales.steps)?;
-    let (own, shrunk): (Vec<f32>, Vec<f32>) = scales.values().into_iter().partition(|&s| s <= 1.0);
+    // Nearest to 1 first in each kind: the likeliest to hold the match,
+    // whose score then raises the bar for the rest.
+    let (mut own, shrunk): (Vec<f32>, Vec<f32>) =
+        scales.values().into_iter().partition(|&s| s <= 1.0);
+    own.reverse();
     let sources = if shrunk.is_empty() {
         Vec::new()
     } else {
@@ -624,30 +630,31 @@ pub fn find(
     let mut quick: Vec<Match> = a.quick.iter().chain(&b.quick).copied().collect();
     sort_matches(&mut quick);
     let mut exact: Vec<Match> = a.exact.iter().chain(&b.exact).copied().collect();
+    let bar = if opts.max_matches > 1 {
+        opts.threshold
+    } else {
+        quick
+            .first()
+            .map_or(opts.threshold, |m| m.score.max(opts.threshold))
+    };
     if opts.strategy != Strategy::Exhaustive {
-        let bar = if opts.max_matches > 1 {
-            opts.threshold
-        } else {
-            quick
-                .first()
-                .map_or(opts.threshold, |m| m.score.max(opts.threshold))
-        };
         let (own_jobs, shrunk_jobs): (Vec<&Job>, Vec<&Job>) = a
             .jobs
             .iter()
             .chain(&b.jobs)
             .partition(|j| Arc::ptr_eq(&j.pyramid, &screen.base));
         let (next_own, next_shrunk) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let bar = Bar::new(bar, opts.max_matches <= 1);
         let (ea, eb) = side_by_side(
             two,
             || {
                 exact_pass(
                     screen,
                     &[(&own_jobs, &next_own), (&shrunk_jobs, &next_shrunk)],
-                    bar,
+                    &bar,
                 )
             },
-            || exact_pass(screen, &[(&shrunk_jobs, &next_shrunk)], bar),
+            || exact_pass(screen, &[(&shrunk_jobs, &next_shrunk)], &bar),
         );
         exact.extend(ea);
         exact.extend(eb);
@@ -750,16 +757,57 @@ fn first_pass(
     pass
 }
 
-/// The exact search, at `bar`, of the jobs taken from the queues.
-fn exact_pass(screen: &Screen, queues: &[(&[&Job], &AtomicUsize)], bar: f32) -> Vec<Match> {
+/// The lowest score the exact search still looks for, shared by the
+/// threads: when only the best is wanted, each match found raises it.
+struct Bar {
+    score: Mutex<f32>,
+    best_only: bool,
+}
+
+impl Bar {
+    fn new(score: f32, best_only: bool) -> Self {
+        Bar {
+            score: Mutex::new(score),
+            best_only,
+        }
+    }
+
+    fn get(&self) -> f32 {
+        *self.score.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn raise(&self, found: f32) {
+        if self.best_only {
+            let mut s = self.score.lock().unwrap_or_else(PoisonError::into_inner);
+            *s = s.max(found);
+        }
+    }
+
+    /// Nothing scores above 1: once the best is perfect, the rest could
+    /// only tie.
+    fn settled(&self) -> bool {
+        self.best_only && self.get() >= PERFECT
+    }
+}
+
+/// The exact search of the jobs taken from the queues, each at the bar as
+/// it stands when the job starts.
+fn exact_pass(screen: &Screen, queues: &[(&[&Job], &AtomicUsize)], bar: &Bar) -> Vec<Match> {
     let mut out = Vec::new();
     for j in drain(queues) {
+        if bar.settled() {
+            break;
+        }
         let Some(c) = Cascade::new(&j.plane, j.mask.as_ref(), MAX_LEVEL) else {
             continue;
         };
         let mut levels = j.pyramid.lock();
+        let found = c.search(&mut levels, bar.get());
+        if let Some(best) = found.iter().map(|f| f.2).reduce(f32::max) {
+            bar.raise(best);
+        }
         out.extend(
-            c.search(&mut levels, bar)
+            found
                 .into_iter()
                 .map(|(x, y, score)| j.to_match(Cand { x, y, score }, screen)),
         );
