@@ -111,7 +111,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (t, places) in cases::TEMPLATES {
             let (x, y) = places[k];
             let (w, h) = cases::size(t);
-            let crop = image::imageops::crop_imm(screen, x, y, w, h).to_image();
+            let mut crop = image::imageops::crop_imm(screen, x, y, w, h).to_image();
+            if let Some((mw, mh)) = cases::made_at(t) {
+                // `thumbnail` averages the area each pixel covers.
+                crop = image::imageops::thumbnail(&crop, mw, mh);
+            }
             crop.save(dir.join(format!("{name}_{t}.png")))?;
         }
     }

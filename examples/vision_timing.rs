@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .and_then(|a| a.to_str().and_then(|s| s.parse().ok()))
         .unwrap_or(20);
-    for screen_name in cases::SCREENS {
+    for (k, screen_name) in cases::SCREENS.into_iter().enumerate() {
         let screen = vision::luma(&vision::load_image(
             &dir.join(format!("{screen_name}.png")),
         )?);
@@ -57,8 +57,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     last = Some(r);
                 }
                 let Some(r) = last else { continue };
+                let (px, py) = cases::place(name, k);
+                let true_place = r.best.x.abs_diff(px) <= 2 && r.best.y.abs_diff(py) <= 2;
                 println!(
-                    "{{\"impl\":\"consentry\",\"screen\":\"{screen_name}\",\"template\":\"{name}\",\"mode\":\"{mode}\",\"median_ms\":{:.3},\"x\":{},\"y\":{},\"score\":{:.5},\"scale\":{:.4}}}",
+                    "{{\"impl\":\"consentry\",\"screen\":\"{screen_name}\",\"template\":\"{name}\",\"mode\":\"{mode}\",\"median_ms\":{:.3},\"x\":{},\"y\":{},\"score\":{:.5},\"scale\":{:.4},\"true_place\":{true_place}}}",
                     median(times),
                     r.best.x,
                     r.best.y,

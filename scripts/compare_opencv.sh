@@ -29,7 +29,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import cv2, numpy' 2>
 fi
 
 "$cargo" build --release --quiet --example vision_fixtures --example vision_timing
-if [ ! -f "$fixtures/sim_t400.png" ]; then
+if [ ! -f "$fixtures/sim_d150x60.png" ]; then
   "$target/release/examples/vision_fixtures" "$fixtures" >/dev/null
 fi
 

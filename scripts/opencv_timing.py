@@ -15,7 +15,7 @@ import time
 import cv2
 
 SCREENS = ["app", "ui", "sim"]
-TEMPLATES = ["t64", "t200x80", "t400"]
+TEMPLATES = ["t64", "t200x80", "t400", "d150x60"]
 
 
 def time_opencv(screen, tpl, runs):
@@ -45,7 +45,7 @@ def main():
     print(f"opencv {cv2.__version__}, default threads: {cv2.getNumThreads()}; median of {runs} runs; "
           "decoding excluded on both sides")
     header = (f"{'screen':<6} {'template':<9} {'opencv ms':>9} {'opencv 1t':>9} {'consentry':>9} {'ratio':>6} "
-              f"{'ratio 1t':>8} {'same loc':>8} {'0.5..2.0':>9} {'ratio':>6}  score cv / consentry")
+              f"{'ratio 1t':>8} {'same loc':>8} {'0.5..2.0':>9} {'ratio':>6} {'range at':>8}  score cv / consentry")
     print(header)
     print("-" * len(header))
     for screen_name in SCREENS:
@@ -66,11 +66,14 @@ def main():
             same = (single["x"], single["y"]) == (cx, cy)
             print(f"{screen_name:<6} {name:<9} {cv_ms:9.2f} {cv1_ms:9.2f} {single['median_ms']:9.2f} "
                   f"{single['median_ms'] / cv_ms:6.2f} {single['median_ms'] / cv1_ms:8.2f} "
-                  f"{'yes' if same else 'NO':>8} {multi['median_ms']:9.2f} {multi['median_ms'] / cv_ms:6.2f}  "
+                  f"{'yes' if same else 'NO':>8} {multi['median_ms']:9.2f} {multi['median_ms'] / cv_ms:6.2f} "
+                  f"{'place' if multi['true_place'] else 'ELSEWHERE':>8}  "
                   f"{cscore:.4f} / {single['score']:.4f}"
                   + ("" if same else f"  (cv at {cx},{cy}; consentry at {single['x']},{single['y']})"))
     print("ratio = consentry / OpenCV (default threads); ratio 1t = against OpenCV on one thread; "
-          "0.5..2.0 = consentry over that range with the default steps, ratio against OpenCV single scale")
+          "0.5..2.0 = consentry over that range with the default steps, ratio against OpenCV single scale; "
+          "range at = where the range search put the template (its region's place, within 2 px, or elsewhere); "
+          "d150x60 is a 200x80 region saved at 0.75x: at one scale neither side can find it")
 
 
 if __name__ == "__main__":

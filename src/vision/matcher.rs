@@ -47,8 +47,9 @@ const BEST_PEAKS: usize = 8;
 const PERFECT: f32 = 1.0 - 1e-5;
 /// Candidates the quick search follows below its coarsest level.
 const QUICK_KEEP: usize = 3;
-/// Distinct candidates whose scale is refined between grid points.
-const REFINE_SEEDS: usize = 4;
+/// Distinct candidates a scale refinement keeps at each stage, coarse to
+/// fine (the last width holds for any further stage).
+const BEAM: [usize; 4] = [12, 6, 3, 2];
 /// Positions scored around a predicted place when refining a scale.
 const LOCAL_RADIUS: usize = 3;
 /// Whole-pixel phases per axis tried for a shrunk region's final score.
@@ -665,11 +666,7 @@ pub fn find(
     // The quick search and the exact one often land on the same place.
     found.dedup_by(|a, b| a.rect() == b.rect() && a.scale.to_bits() == b.scale.to_bits());
     if scales.steps > 1 && found.first().is_some_and(|m| m.score < 0.999) {
-        let seeds = refine_seeds(screen, template, &found);
-        let mut refined: Vec<Match> = seeds
-            .into_iter()
-            .filter_map(|m| refine_scale(screen, template, m, &scales))
-            .collect();
+        let mut refined = refine_scales(screen, template, &found, &scales);
         found.append(&mut refined);
         sort_matches(&mut found);
     }
@@ -1222,56 +1219,79 @@ fn refine_level(template: &Template, scale: f32) -> usize {
         .unwrap_or(0)
 }
 
-/// Picks the candidates worth refining: each is compared again at the
-/// coarse level, where a template a little off in scale still scores
-/// well (at full resolution, fine text decorrelates within 2 % of scale),
-/// and the best distinct ones are kept.
-fn refine_seeds(screen: &Screen, template: &Template, cands: &[Match]) -> Vec<Match> {
-    let mut seeds: Vec<Match> = cands
+/// Refines candidates' scales between grid points, coarse to fine, as a
+/// beam: every candidate is compared again at the coarse level (where a
+/// template a little off in scale still scores well; at full resolution
+/// fine text decorrelates within 2 % of scale), the best distinct ones are
+/// kept, and each stage refines them one level finer and keeps fewer, so
+/// that a look-alike that happens to sit on a grid scale cannot crowd out
+/// the true place between two. The last stage is at full resolution, so
+/// the results carry exact scores.
+fn refine_scales(
+    screen: &Screen,
+    template: &Template,
+    cands: &[Match],
+    range: &ScaleRange,
+) -> Vec<Match> {
+    let top = cands
         .iter()
-        .filter_map(|m| {
-            let level = refine_level(template, m.scale);
-            try_scale(screen, template, m.scale, centre(m), level)
-        })
+        .map(|m| refine_level(template, m.scale))
+        .max()
+        .unwrap_or(0);
+    // The first beam: half the best by their score at the coarse level,
+    // half the best by their own full-resolution score (`cands` is sorted),
+    // since a coarse level can blur look-alikes into the true place.
+    let mut coarse: Vec<Match> = cands
+        .iter()
+        .filter_map(|m| try_scale(screen, template, m.scale, centre(m), top))
         .collect();
-    sort_matches(&mut seeds);
-    suppress(seeds.into_iter(), 0.3, REFINE_SEEDS)
+    sort_matches(&mut coarse);
+    let half = BEAM[0] / 2;
+    let mut beam = suppress(coarse.into_iter(), 0.3, half);
+    beam.extend(suppress(cands.iter().copied(), 0.3, half));
+    for (stage, level) in (0..=top).rev().enumerate() {
+        if stage > 0 {
+            let width = BEAM.get(stage).copied().unwrap_or(BEAM[BEAM.len() - 1]);
+            sort_matches(&mut beam);
+            beam = suppress(beam.into_iter(), 0.3, width);
+        }
+        beam = beam
+            .into_iter()
+            .filter_map(|m| refine_at(screen, template, m, level, range))
+            .collect();
+    }
+    beam
 }
 
-/// Refines a candidate's scale between grid points, coarse to fine: at
-/// each pyramid level from the coarse one down to full resolution it scans
-/// scales around the current one in steps that suit the level (`2^l` %),
-/// then half and a quarter of that, keeping the best place at each; the
-/// last scans are at full resolution, so the result carries an exact score.
-fn refine_scale(
+/// One level of a scale refinement: scans scales around the candidate's in
+/// steps that suit the level (`2^l` %), then half and a quarter of that,
+/// keeping the best place at each.
+fn refine_at(
     screen: &Screen,
     template: &Template,
     start: Match,
+    level: usize,
     range: &ScaleRange,
 ) -> Option<Match> {
-    let top = refine_level(template, start.scale);
-    let mut cur = start;
-    for level in (0..=top).rev() {
-        cur = try_scale(screen, template, cur.scale, centre(&cur), level)?;
-        #[allow(clippy::cast_precision_loss)]
-        let mut step = REFINE_STEP * f64::from(1u32 << level);
-        for reach in [3i32, 1, 1] {
-            let base = cur;
-            for j in (-reach..=reach).filter(|&j| j != 0) {
-                #[allow(clippy::cast_possible_truncation)]
-                let s = ((f64::from(base.scale) * (1.0 + step).powi(j)) as f32)
-                    .clamp(range.min, range.max);
-                if (s - base.scale).abs() <= f32::EPSILON {
-                    continue;
-                }
-                if let Some(m) = try_scale(screen, template, s, centre(&base), level) {
-                    if m.score > cur.score {
-                        cur = m;
-                    }
+    let mut cur = try_scale(screen, template, start.scale, centre(&start), level)?;
+    #[allow(clippy::cast_precision_loss)]
+    let mut step = REFINE_STEP * f64::from(1u32 << level);
+    for reach in [3i32, 1, 1] {
+        let base = cur;
+        for j in (-reach..=reach).filter(|&j| j != 0) {
+            #[allow(clippy::cast_possible_truncation)]
+            let s =
+                ((f64::from(base.scale) * (1.0 + step).powi(j)) as f32).clamp(range.min, range.max);
+            if (s - base.scale).abs() <= f32::EPSILON {
+                continue;
+            }
+            if let Some(m) = try_scale(screen, template, s, centre(&base), level) {
+                if m.score > cur.score {
+                    cur = m;
                 }
             }
-            step /= 2.0;
         }
+        step /= 2.0;
     }
     Some(cur)
 }
