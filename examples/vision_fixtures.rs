@@ -15,83 +15,12 @@ use std::path::PathBuf;
 #[path = "support/vision_cases.rs"]
 mod cases;
 
-use consentry::sim::ui::{Node, Rect, Rgba, Screen, Style, Window};
+#[path = "../benches/support/sim_screens.rs"]
+mod sim_screens;
 
-/// A simulator screen: a toolbar, 24 rows of Latin and CJK text (some
-/// checkboxes) and two buttons, drawn by the simulator's renderer.
+/// The benchmarks' simulated app window, drawn by the simulator's renderer.
 fn sim_screen() -> image::RgbaImage {
-    const APP: &str = "com.example.tidynotes";
-    let text = |class: &str, label: &str, bounds: Rect, style: Style| {
-        let mut n = Node::container(class, APP, bounds);
-        n.text = label.to_string();
-        n.style = style;
-        n
-    };
-    let mut root = Node::container(
-        "android.widget.FrameLayout",
-        APP,
-        Rect::new(0, 0, 1080, 2400),
-    );
-    root.style.background = Rgba([250, 250, 250, 255]);
-    root.children.push(text(
-        "android.widget.TextView",
-        "Tidy Notes 整洁笔记",
-        Rect::new(0, 80, 1080, 240),
-        Style {
-            background: Rgba([33, 150, 243, 255]),
-            foreground: Rgba::WHITE,
-            text_size: 56.0,
-            border: false,
-        },
-    ));
-    for i in 0..24 {
-        let top = 260 + i * 84;
-        let class = if i % 4 == 0 {
-            "android.widget.CheckBox"
-        } else {
-            "android.widget.TextView"
-        };
-        let mut row = text(
-            class,
-            &format!(
-                "Note {i}: sync over Wi-Fi only 仅在无线网络下同步 {}",
-                i * 37 % 101
-            ),
-            Rect::new(0, top, 1080, top + 80),
-            Style {
-                text_size: 40.0,
-                ..Style::default()
-            },
-        );
-        row.checkable = i % 4 == 0;
-        row.checked = i % 8 == 0;
-        root.children.push(row);
-    }
-    for (i, label) in ["Scan 扫描", "Me 我的"].iter().enumerate() {
-        let left = 40 + i32::try_from(i).unwrap_or(0) * 520;
-        root.children.push(text(
-            "android.widget.Button",
-            label,
-            Rect::new(left, 2290, left + 480, 2380),
-            Style {
-                background: Rgba([33, 150, 243, 255]),
-                foreground: Rgba::WHITE,
-                text_size: 44.0,
-                border: true,
-            },
-        ));
-    }
-    let window = Window {
-        package: APP.to_string(),
-        title: format!("{APP}/.MainActivity"),
-        root,
-    };
-    consentry::sim::render::raster(&Screen {
-        width: 1080,
-        height: 2400,
-        background: Rgba::BLACK,
-        windows: vec![window],
-    })
+    consentry::sim::render::raster(&sim_screens::screen(vec![sim_screens::app()]))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

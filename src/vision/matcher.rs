@@ -1086,30 +1086,18 @@ fn try_scale(
     centre: (f64, f64),
     level: usize,
 ) -> Option<Match> {
-    if level > 0 {
-        return try_phase(screen, template, scale, centre, level, (0, 0));
-    }
-    try_phases(screen, template, scale, centre)
-}
-
-/// [`try_scale`] at full resolution, for each whole-pixel phase of the
-/// grid on which a shrunk region samples the screen (for a scale above 1,
-/// the phase matters as much as the scale).
-fn try_phases(
-    screen: &Screen,
-    template: &Template,
-    scale: f32,
-    centre: (f64, f64),
-) -> Option<Match> {
-    if scale <= 1.0 {
-        return try_phase(screen, template, scale, centre, 0, (0, 0));
-    }
+    // At full resolution a shrunk region's sampling grid has a phase that
+    // matters as much as the scale: each whole-pixel phase is tried.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let n = ((2.0 * f64::from(scale)).ceil() as usize).min(PHASES);
+    let n = if level == 0 && scale > 1.0 {
+        ((2.0 * f64::from(scale)).ceil() as usize).min(PHASES)
+    } else {
+        1
+    };
     let mut best: Option<Match> = None;
     for py in 0..n {
         for px in 0..n {
-            if let Some(m) = try_phase(screen, template, scale, centre, 0, (px, py)) {
+            if let Some(m) = try_phase(screen, template, scale, centre, level, (px, py)) {
                 if best.is_none_or(|b| m.score > b.score) {
                     best = Some(m);
                 }
@@ -1119,6 +1107,7 @@ fn try_phases(
     best
 }
 
+/// [`try_scale`] with the region's origin moved by (`px`, `py`) pixels.
 fn try_phase(
     screen: &Screen,
     template: &Template,
