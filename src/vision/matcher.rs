@@ -45,15 +45,21 @@ pub const STEP_RATIO: f64 = 1.1;
 const BEST_PEAKS: usize = 8;
 /// A score this close to 1 is a perfect match (float error aside).
 const PERFECT: f32 = 1.0 - 1e-5;
+/// The bar at which a range's grid is proved first when only the best is
+/// wanted: high enough for the cascade to prune nearly everything.
+const HIGH_BAR: f32 = 0.99;
+/// How far below the best yet a grid scale's best place is still refined.
+const REFINE_MARGIN: f32 = 0.05;
 /// Candidates the quick search follows below its coarsest level.
 const QUICK_KEEP: usize = 3;
 /// Distinct candidates a scale refinement keeps at each stage, coarse to
 /// fine (the last width holds for any further stage).
 const BEAM: [usize; 4] = [12, 6, 3, 2];
 /// Positions scored around a predicted place when refining a scale.
-const LOCAL_RADIUS: usize = 3;
-/// Whole-pixel phases per axis tried for a shrunk region's final score.
-const PHASES: usize = 4;
+const LOCAL_RADIUS: usize = 2;
+/// Phases per axis (fractions of a region pixel) tried for a resampled
+/// region.
+const PHASES: usize = 2;
 /// The relative scale step of a refinement at full resolution; it doubles
 /// per pyramid level.
 const REFINE_STEP: f64 = 0.01;
@@ -630,46 +636,71 @@ pub fn find(
     }
     let mut quick: Vec<Match> = a.quick.iter().chain(&b.quick).copied().collect();
     sort_matches(&mut quick);
+    let jobs: Vec<&Job> = a.jobs.iter().chain(&b.jobs).collect();
+    let best_only = opts.max_matches <= 1;
+    let range = scales.steps > 1;
+    let top = |v: &[Match]| v.first().map_or(f32::NEG_INFINITY, |m| m.score);
     let mut exact: Vec<Match> = a.exact.iter().chain(&b.exact).copied().collect();
-    let bar = if opts.max_matches > 1 {
-        opts.threshold
+    let mut refined = Vec::new();
+    if opts.strategy == Strategy::Exhaustive {
+        if range && top(&quick) < 0.999 {
+            refined = refine_scales(screen, template, &quick, &scales);
+        }
     } else {
-        quick
-            .first()
-            .map_or(opts.threshold, |m| m.score.max(opts.threshold))
-    };
-    if opts.strategy != Strategy::Exhaustive {
-        let (own_jobs, shrunk_jobs): (Vec<&Job>, Vec<&Job>) = a
-            .jobs
-            .iter()
-            .chain(&b.jobs)
-            .partition(|j| Arc::ptr_eq(&j.pyramid, &screen.base));
-        let (next_own, next_shrunk) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let bar = Bar::new(bar, opts.max_matches <= 1);
-        let (ea, eb) = side_by_side(
-            two,
-            || {
-                exact_pass(
-                    screen,
-                    &[(&own_jobs, &next_own), (&shrunk_jobs, &next_shrunk)],
-                    &bar,
-                )
-            },
-            || exact_pass(screen, &[(&shrunk_jobs, &next_shrunk)], &bar),
-        );
-        exact.extend(ea);
-        exact.extend(eb);
+        // When only the best of a range is wanted, the grid is first proved
+        // at a high bar, which is cheap and usually settles it. If it does
+        // not, the candidates are refined between the grid scales, and the
+        // grid is proved again down to just below the best yet.
+        let floor = top(&quick).max(opts.threshold);
+        let high = if best_only && range {
+            floor.max(HIGH_BAR)
+        } else if best_only {
+            floor
+        } else {
+            opts.threshold
+        };
+        exact = exact_search(screen, two, &jobs, high, best_only);
+        sort_matches(&mut exact);
+        let mut best_yet = top(&quick).max(top(&exact));
+        if range && best_yet < 0.999 {
+            let cands: Vec<Match> = exact.iter().chain(&quick).copied().collect();
+            refined = refine_scales(screen, template, &cands, &scales);
+            sort_matches(&mut refined);
+            best_yet = best_yet.max(top(&refined));
+        }
+        // The second proof also collects, per grid scale, the best place
+        // within `REFINE_MARGIN` of the best yet: the quick search can miss
+        // a scale's best, and on a grid too coarse for the template the
+        // true place, off the grid, may score just below a look-alike.
+        if range && best_only && best_yet < PERFECT {
+            let low = (best_yet - REFINE_MARGIN).max(opts.threshold);
+            if low < high {
+                let mut more = exact_search(screen, two, &jobs, low, false);
+                sort_matches(&mut more);
+                let mut seeds: Vec<Match> = Vec::new();
+                for m in &more {
+                    if m.score < 0.999
+                        && !seeds.iter().any(|s| s.scale.to_bits() == m.scale.to_bits())
+                    {
+                        seeds.push(*m);
+                    }
+                }
+                if !seeds.is_empty() {
+                    refined.extend(refine_scales(screen, template, &seeds, &scales));
+                }
+                exact.extend(
+                    more.into_iter()
+                        .filter(|m| m.score >= best_yet.max(opts.threshold)),
+                );
+            }
+        }
     }
     let mut found = exact;
-    found.extend(quick.iter().copied());
+    found.append(&mut quick);
+    found.append(&mut refined);
     sort_matches(&mut found);
-    // The quick search and the exact one often land on the same place.
+    // The searches often land on the same place.
     found.dedup_by(|a, b| a.rect() == b.rect() && a.scale.to_bits() == b.scale.to_bits());
-    if scales.steps > 1 && found.first().is_some_and(|m| m.score < 0.999) {
-        let mut refined = refine_scales(screen, template, &found, &scales);
-        found.append(&mut refined);
-        sort_matches(&mut found);
-    }
     let Some(&best) = found.first() else {
         // Unreachable in practice: a fitting scale yields a candidate.
         return Err(MatchError::Empty);
@@ -785,6 +816,33 @@ impl Bar {
     fn settled(&self) -> bool {
         self.best_only && self.get() >= PERFECT
     }
+}
+
+/// The exact search of every job at `bar` (raised by each match when only
+/// the best is wanted), on two threads when `two`: scales up to 1 share
+/// the screen's own pyramid and each shrunk one has its own, so one thread
+/// takes the first kind, then helps with the second, and the other takes
+/// only the second.
+fn exact_search(
+    screen: &Screen,
+    two: bool,
+    jobs: &[&Job],
+    bar: f32,
+    best_only: bool,
+) -> Vec<Match> {
+    let (own, shrunk): (Vec<&Job>, Vec<&Job>) = jobs
+        .iter()
+        .copied()
+        .partition(|j| Arc::ptr_eq(&j.pyramid, &screen.base));
+    let (next_own, next_shrunk) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let bar = Bar::new(bar, best_only);
+    let (mut a, b) = side_by_side(
+        two,
+        || exact_pass(screen, &[(&own, &next_own), (&shrunk, &next_shrunk)], &bar),
+        || exact_pass(screen, &[(&shrunk, &next_shrunk)], &bar),
+    );
+    a.extend(b);
+    a
 }
 
 /// The exact search of the jobs taken from the queues, each at the bar as
@@ -1086,18 +1144,19 @@ fn try_scale(
     centre: (f64, f64),
     level: usize,
 ) -> Option<Match> {
-    // At full resolution a shrunk region's sampling grid has a phase that
-    // matters as much as the scale: each whole-pixel phase is tried.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let n = if level == 0 && scale > 1.0 {
-        ((2.0 * f64::from(scale)).ceil() as usize).min(PHASES)
-    } else {
+    // Unless the region is the screen itself, its sampling grid has a
+    // phase that matters as much as the scale: a few phases are tried.
+    let n = if level == 0 && scale <= 1.0 {
         1
+    } else {
+        PHASES
     };
     let mut best: Option<Match> = None;
     for py in 0..n {
         for px in 0..n {
-            if let Some(m) = try_phase(screen, template, scale, centre, level, (px, py)) {
+            #[allow(clippy::cast_precision_loss)]
+            let phase = (px as f64 / n as f64, py as f64 / n as f64);
+            if let Some(m) = try_phase(screen, template, scale, centre, level, phase) {
                 if best.is_none_or(|b| m.score > b.score) {
                     best = Some(m);
                 }
@@ -1107,47 +1166,37 @@ fn try_scale(
     best
 }
 
-/// [`try_scale`] with the region's origin moved by (`px`, `py`) pixels.
+/// [`try_scale`] with the region's sampling grid moved by a fraction
+/// (`px`, `py`) of one of its pixels. The region is shrunk by exactly
+/// the scale (above 1) times `2^level` on both axes, from a fractional
+/// origin; the template is halved `level` times.
 fn try_phase(
     screen: &Screen,
     template: &Template,
     scale: f32,
     (cx, cy): (f64, f64),
     level: usize,
-    (px, py): (usize, usize),
+    (px, py): (f64, f64),
 ) -> Option<Match> {
     #[allow(clippy::cast_precision_loss)]
     let f = |v: usize| v as f64;
-    let s = f64::from(scale);
     let (mut plane, mut mask) = if scale <= 1.0 {
         template.scaled(scale, screen.width(), screen.height())?
     } else {
         (template.plane.clone(), template.mask.clone())
     };
-    let k = s.max(1.0);
+    // Screen pixels per region pixel: the scale (when the region is the
+    // shrunk side), doubled per pyramid level.
+    let k = f64::from(scale).max(1.0);
+    let unit = k * f(1 << level);
     let (half_w, half_h) = (f(plane.width()) * k / 2.0, f(plane.height()) * k / 2.0);
-    let margin = (f(LOCAL_RADIUS) + 4.0) * k * f(1 << level) + 8.0;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let clampu = |v: f64, hi: usize| (v.max(0.0) as usize).min(hi);
-    let x0 = (clampu(cx - half_w - margin, screen.width()) + px).min(screen.width());
-    let y0 = (clampu(cy - half_h - margin, screen.height()) + py).min(screen.height());
-    let x1 = clampu((cx + half_w + margin).ceil(), screen.width());
-    let y1 = clampu((cy + half_h + margin).ceil(), screen.height());
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let shrink = |v: usize| (f(v) / k).floor() as usize;
-    let (rw, rh) = (shrink(x1 - x0), shrink(y1 - y0));
-    if rw < plane.width() || rh < plane.height() {
-        return None;
-    }
-    let mut region = {
-        let levels = screen.base.lock();
-        levels[0].plane.crop(x0, y0, x1 - x0, y1 - y0)
-    };
-    if k > 1.0 {
-        region = region.resized(rw, rh);
-    }
+    let margin = (f(LOCAL_RADIUS) + 4.0) * unit + 8.0;
+    let (sw, sh) = (f(screen.width()), f(screen.height()));
+    let x0 = ((cx - half_w - margin).max(0.0).floor() + px * unit).min(sw);
+    let y0 = ((cy - half_h - margin).max(0.0).floor() + py * unit).min(sh);
+    let x1 = (cx + half_w + margin).ceil().min(sw);
+    let y1 = (cy + half_h + margin).ceil().min(sh);
     for _ in 0..level {
-        region = region.half()?;
         plane = plane.half()?;
         mask = match mask.map(|m| m.half()) {
             None => None,
@@ -1155,24 +1204,42 @@ fn try_phase(
             Some(Some(m)) => Some(m.map(|v| if v >= 0.5 { 1.0 } else { 0.0 })),
         };
     }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (rw, rh) = (
+        ((x1 - x0) / unit).floor() as usize,
+        ((y1 - y0) / unit).floor() as usize,
+    );
+    if rw < plane.width() || rh < plane.height() {
+        return None;
+    }
+    let region = {
+        let levels = screen.base.lock();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let (ix, iy) = (x0.floor() as usize, y0.floor() as usize);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let (iw, ih) = ((x1.ceil() as usize) - ix, (y1.ceil() as usize) - iy);
+        let crop = levels[0].plane.crop(ix, iy, iw, ih);
+        if unit > 1.0 {
+            crop.resampled((x0 - f(ix), y0 - f(iy)), unit, rw, rh)
+        } else {
+            crop
+        }
+    };
     let t = Prepared::new(&plane, mask.as_ref())?;
-    // Region pixels per screen pixel, per axis.
-    let fx = f(region.width()) / f(x1 - x0);
-    let fy = f(region.height()) / f(y1 - y0);
     let c = local_best(
         &t,
         &region,
-        (cx - f(x0)) * fx - f(t.width()) / 2.0,
-        (cy - f(y0)) * fy - f(t.height()) / 2.0,
+        (cx - x0) / unit - f(t.width()) / 2.0,
+        (cy - y0) / unit - f(t.height()) / 2.0,
     )?;
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let up = |v: usize, r: f64| (f(v) / r).round() as usize;
+    let px_of = |v: f64| v.round().max(0.0) as usize;
     let (mw, mh) = (
-        up(t.width(), fx).min(screen.width()),
-        up(t.height(), fy).min(screen.height()),
+        px_of(f(t.width()) * unit).min(screen.width()),
+        px_of(f(t.height()) * unit).min(screen.height()),
     );
-    let x = (x0 + up(c.x, fx)).min(screen.width() - mw);
-    let y = (y0 + up(c.y, fy)).min(screen.height() - mh);
+    let x = px_of(x0 + f(c.x) * unit).min(screen.width() - mw);
+    let y = px_of(y0 + f(c.y) * unit).min(screen.height() - mh);
     Some(to_match(
         Cand {
             x,
@@ -1222,32 +1289,53 @@ fn refine_scales(
     cands: &[Match],
     range: &ScaleRange,
 ) -> Vec<Match> {
+    // Candidates are ranked by their scores at one level, and a template
+    // of a few pixels scores well anywhere: the level is one at which
+    // every candidate keeps `MIN_SIDE`.
     let top = cands
         .iter()
         .map(|m| refine_level(template, m.scale))
-        .max()
+        .min()
         .unwrap_or(0);
     // The first beam: half the best by their score at the coarse level,
     // half the best by their own full-resolution score (`cands` is sorted),
-    // since a coarse level can blur look-alikes into the true place.
+    // since a coarse level can blur look-alikes into the true place, and
+    // the best of each grid scale, since on a grid too coarse for a small
+    // template the true place can score below look-alikes at every grid
+    // scale, yet lead its own.
     let mut coarse: Vec<Match> = cands
         .iter()
         .filter_map(|m| try_scale(screen, template, m.scale, centre(m), top))
         .collect();
     sort_matches(&mut coarse);
     let half = BEAM[0] / 2;
-    let mut beam = suppress(coarse.into_iter(), 0.3, half);
+    let mut beam = suppress(coarse.iter().copied(), 0.3, half);
     beam.extend(suppress(cands.iter().copied(), 0.3, half));
+    let mut scales_seen = Vec::new();
+    for m in &coarse {
+        if !scales_seen.contains(&m.scale.to_bits()) {
+            scales_seen.push(m.scale.to_bits());
+            beam.push(*m);
+        }
+    }
+    sort_matches(&mut beam);
+    beam.dedup_by(|a, b| a.rect() == b.rect() && a.scale.to_bits() == b.scale.to_bits());
     for (stage, level) in (0..=top).rev().enumerate() {
         if stage > 0 {
             let width = BEAM.get(stage).copied().unwrap_or(BEAM[BEAM.len() - 1]);
             sort_matches(&mut beam);
             beam = suppress(beam.into_iter(), 0.3, width);
         }
-        beam = beam
-            .into_iter()
-            .filter_map(|m| refine_at(screen, template, m, level, range))
-            .collect();
+        // Each candidate is refined on its own: two threads share them.
+        let next = AtomicUsize::new(0);
+        let work = || {
+            drain(&[(beam.as_slice(), &next)])
+                .filter_map(|&m| refine_at(screen, template, m, level, range))
+                .collect::<Vec<_>>()
+        };
+        let (mut a, b) = side_by_side(beam.len() > 1, work, work);
+        a.extend(b);
+        beam = a;
     }
     beam
 }
@@ -1265,18 +1353,35 @@ fn refine_at(
     let mut cur = try_scale(screen, template, start.scale, centre(&start), level)?;
     #[allow(clippy::cast_precision_loss)]
     let mut step = REFINE_STEP * f64::from(1u32 << level);
-    for reach in [3i32, 1, 1] {
+    // A coarse level leaves the scale uncertain by more than its own step:
+    // the first scan at a level above 0 reaches twice as far.
+    let first = if level == 0 { 3 } else { 6 };
+    let at = |base: &Match, step: f64, j: i32| {
+        #[allow(clippy::cast_possible_truncation)]
+        let s = ((f64::from(base.scale) * (1.0 + step).powi(j)) as f32).clamp(range.min, range.max);
+        if (s - base.scale).abs() <= f32::EPSILON {
+            return None;
+        }
+        try_scale(screen, template, s, centre(base), level)
+    };
+    for (round, reach) in [first, 1, 1].into_iter().enumerate() {
         let base = cur;
+        let mut best_j = 0;
         for j in (-reach..=reach).filter(|&j| j != 0) {
-            #[allow(clippy::cast_possible_truncation)]
-            let s =
-                ((f64::from(base.scale) * (1.0 + step).powi(j)) as f32).clamp(range.min, range.max);
-            if (s - base.scale).abs() <= f32::EPSILON {
-                continue;
-            }
-            if let Some(m) = try_scale(screen, template, s, centre(&base), level) {
+            if let Some(m) = at(&base, step, j) {
                 if m.score > cur.score {
                     cur = m;
+                    best_j = j;
+                }
+            }
+        }
+        // Still rising at the end of the first scan: go on that way while
+        // it rises, as far again.
+        if round == 0 && best_j.abs() == reach {
+            for j in (reach + 1..=2 * reach).map(|j| j * best_j.signum()) {
+                match at(&base, step, j) {
+                    Some(m) if m.score > cur.score => cur = m,
+                    _ => break,
                 }
             }
         }

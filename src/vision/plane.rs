@@ -184,48 +184,90 @@ impl Plane {
         if width == self.width && height == self.height {
             return self.clone();
         }
-        let wx = weights(self.width, width);
-        let wy = weights(self.height, height);
-        // Rows first, then columns.
-        let mut rows = Plane::filled(width, self.height, 0.0);
-        for y in 0..self.height {
-            let src = self.row(y);
-            for (o, taps) in rows.row_mut(y).iter_mut().zip(&wx) {
-                *o = taps.iter().map(|&(i, w)| src[i] * w).sum();
-            }
-        }
-        let mut out = Plane::filled(width, height, 0.0);
-        for (oy, taps) in wy.iter().enumerate() {
-            let dst = out.row_mut(oy);
+        #[allow(clippy::cast_precision_loss)]
+        let ratio = |from: usize, to: usize| from as f64 / to as f64;
+        self.resample(
+            &weights(self.width, width, 0.0, ratio(self.width, width)),
+            &weights(self.height, height, 0.0, ratio(self.height, height)),
+        )
+    }
+
+    /// The window from (`x`, `y`) (fractional) shrunk by exactly `ratio`
+    /// (at least 1) into `width`×`height` by area resampling: output pixel
+    /// (i, j) is the mean of the source square of side `ratio` at
+    /// (`x + i·ratio`, `y + j·ratio`). Unlike [`Plane::resized`], the scale
+    /// is the same on both axes whatever the sizes, and the sampling grid
+    /// can start between pixels. The window is clipped to the plane.
+    pub(crate) fn resampled(
+        &self,
+        (x, y): (f64, f64),
+        ratio: f64,
+        width: usize,
+        height: usize,
+    ) -> Plane {
+        let ratio = ratio.max(1.0);
+        self.resample(
+            &weights(self.width, width.max(1), x, ratio),
+            &weights(self.height, height.max(1), y, ratio),
+        )
+    }
+
+    /// Applies per-axis taps (see [`weights`]): for each output row, the
+    /// input rows it covers are summed into one row, which is then
+    /// resampled across. Only the output is allocated at full size, and it
+    /// is written once, without being zeroed first.
+    fn resample(&self, wx: &[Vec<(usize, f32)>], wy: &[Vec<(usize, f32)>]) -> Plane {
+        let mut data = Vec::with_capacity(wx.len() * wy.len());
+        let mut acc = vec![0.0f32; self.width];
+        for taps in wy {
+            acc.fill(0.0);
             for &(iy, w) in taps {
-                for (o, &v) in dst.iter_mut().zip(rows.row(iy)) {
-                    *o += v * w;
+                for (a, &v) in acc.iter_mut().zip(self.row(iy)) {
+                    *a += v * w;
                 }
             }
+            data.extend(
+                wx.iter()
+                    .map(|taps| taps.iter().map(|&(i, w)| acc[i] * w).sum::<f32>()),
+            );
         }
-        out
+        Plane {
+            width: wx.len(),
+            height: wy.len(),
+            data,
+        }
     }
 }
 
-/// Per output pixel of a `from` → `to` resampling of one axis, the input
-/// pixels and their weights: the overlap of each input pixel with the
-/// output pixel's span when shrinking, linear interpolation otherwise.
-fn weights(from: usize, to: usize) -> Vec<Vec<(usize, f32)>> {
+/// Per output pixel of one axis, the input pixels and their weights, for
+/// `to` outputs each `ratio` inputs wide starting at input coordinate
+/// `start`: when shrinking, the overlap of each input pixel with the output
+/// pixel's span, normalised over the part inside `0..from`; otherwise
+/// linear interpolation.
+fn weights(from: usize, to: usize, start: f64, ratio: f64) -> Vec<Vec<(usize, f32)>> {
     #[allow(clippy::cast_precision_loss)]
-    let ratio = from as f64 / to as f64;
+    let end = from as f64;
     (0..to)
         .map(|o| {
             #[allow(clippy::cast_precision_loss)]
             let o = o as f64;
             if ratio >= 1.0 {
-                let (a, b) = (o * ratio, (o + 1.0) * ratio);
+                let (a, b) = (
+                    (start + o * ratio).clamp(0.0, end),
+                    (start + (o + 1.0) * ratio).clamp(0.0, end),
+                );
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let (first, last) = (a.floor() as usize, (b.ceil() as usize).min(from));
+                let span = b - a;
+                if span <= 0.0 {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    return vec![((a as usize).min(from - 1), 1.0)];
+                }
                 (first..last)
                     .filter_map(|i| {
                         #[allow(clippy::cast_precision_loss)]
                         let i_f = i as f64;
-                        let w = (b.min(i_f + 1.0) - a.max(i_f)) / ratio;
+                        let w = (b.min(i_f + 1.0) - a.max(i_f)) / span;
                         #[allow(clippy::cast_possible_truncation)]
                         let w = w as f32;
                         (w > 0.0).then_some((i, w))
@@ -233,7 +275,7 @@ fn weights(from: usize, to: usize) -> Vec<Vec<(usize, f32)>> {
                     .collect()
             } else {
                 #[allow(clippy::cast_precision_loss)]
-                let c = ((o + 0.5) * ratio - 0.5).clamp(0.0, (from - 1) as f64);
+                let c = (start + (o + 0.5) * ratio - 0.5).clamp(0.0, (from - 1) as f64);
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let i = c.floor() as usize;
                 #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
@@ -314,6 +356,24 @@ mod tests {
         assert!((r.get(1, 0) - 70.0).abs() < 1e-4, "{r:?}");
         let q = Plane::new(4, 2, vec![1.0, 3.0, 5.0, 7.0, 3.0, 5.0, 7.0, 9.0]).unwrap();
         assert_eq!(q.resized(2, 1), q.half().unwrap());
+    }
+
+    #[test]
+    fn a_window_is_shrunk_by_the_same_ratio_on_both_axes_from_between_pixels() {
+        // Equal rows, so that only the horizontal spans matter.
+        let p = Plane::new(6, 3, (0..18u8).map(|v| f32::from(v % 6) * 10.0).collect()).unwrap();
+        // Two outputs of 1.5 pixels from x = 0.5: [0.5, 2) and [2, 3.5).
+        let r = p.resampled((0.5, 0.0), 1.5, 2, 1);
+        let want0 = (0.5 * 0.0 + 10.0) / 1.5;
+        let want1 = (1.0 * 20.0 + 0.5 * 30.0) / 1.5;
+        assert!((r.get(0, 0) - want0).abs() < 1e-3, "{r:?}");
+        assert!((r.get(1, 0) - want1).abs() < 1e-3, "{r:?}");
+        // From the origin with a whole ratio it is the mean of blocks.
+        let q = Plane::new(4, 2, vec![1.0, 3.0, 5.0, 7.0, 3.0, 5.0, 7.0, 9.0]).unwrap();
+        assert_eq!(q.resampled((0.0, 0.0), 2.0, 2, 1), q.half().unwrap());
+        // A window past the edge averages only what is inside.
+        let e = p.resampled((5.0, 0.0), 2.0, 1, 1);
+        assert!((e.get(0, 0) - 50.0).abs() < 1e-3, "{e:?}");
     }
 
     #[test]
