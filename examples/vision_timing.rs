@@ -19,6 +19,24 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Whether the region of template `name` at `at` (within 2 px) holds the
+/// same pixels as at its own `place`: a copy of a repeated element, which
+/// is as right an answer as the place itself.
+fn copy_of(screen: &image::GrayImage, name: &str, place: (u32, u32), at: (u32, u32)) -> bool {
+    let (w, h) = cases::size(name);
+    let fits = |(x, y): (u32, u32)| x + w <= screen.width() && y + h <= screen.height();
+    let same = |(x, y): (u32, u32)| {
+        (0..h).all(|j| {
+            (0..w).all(|i| {
+                screen.get_pixel(x + i, y + j) == screen.get_pixel(place.0 + i, place.1 + j)
+            })
+        })
+    };
+    (at.1.saturating_sub(2)..=at.1 + 2)
+        .flat_map(|y| (at.0.saturating_sub(2)..=at.0 + 2).map(move |x| (x, y)))
+        .any(|p| fits(p) && same(p))
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args_os().skip(1);
     let dir = args
@@ -58,9 +76,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 let Some(r) = last else { continue };
                 let (px, py) = cases::place(name, k);
-                let true_place = r.best.x.abs_diff(px) <= 2 && r.best.y.abs_diff(py) <= 2;
+                let near = |x: u32, y: u32| r.best.x.abs_diff(x) <= 2 && r.best.y.abs_diff(y) <= 2;
+                let at = if near(px, py) {
+                    "place"
+                } else if copy_of(&screen, name, (px, py), (r.best.x, r.best.y)) {
+                    "copy"
+                } else {
+                    "elsewhere"
+                };
                 println!(
-                    "{{\"impl\":\"consentry\",\"screen\":\"{screen_name}\",\"template\":\"{name}\",\"mode\":\"{mode}\",\"median_ms\":{:.3},\"x\":{},\"y\":{},\"score\":{:.5},\"scale\":{:.4},\"true_place\":{true_place}}}",
+                    "{{\"impl\":\"consentry\",\"screen\":\"{screen_name}\",\"template\":\"{name}\",\"mode\":\"{mode}\",\"median_ms\":{:.3},\"x\":{},\"y\":{},\"score\":{:.5},\"scale\":{:.4},\"at\":\"{at}\"}}",
                     median(times),
                     r.best.x,
                     r.best.y,

@@ -67,12 +67,13 @@ def main():
             print(f"{screen_name:<6} {name:<9} {cv_ms:9.2f} {cv1_ms:9.2f} {single['median_ms']:9.2f} "
                   f"{single['median_ms'] / cv_ms:6.2f} {single['median_ms'] / cv1_ms:8.2f} "
                   f"{'yes' if same else 'NO':>8} {multi['median_ms']:9.2f} {multi['median_ms'] / cv_ms:6.2f} "
-                  f"{'place' if multi['true_place'] else 'ELSEWHERE':>8}  "
+                  f"{multi['at'] if multi['at'] != 'elsewhere' else 'ELSEWHERE':>9}  "
                   f"{cscore:.4f} / {single['score']:.4f}"
                   + ("" if same else f"  (cv at {cx},{cy}; consentry at {single['x']},{single['y']})"))
     print("ratio = consentry / OpenCV (default threads); ratio 1t = against OpenCV on one thread; "
           "0.5..2.0 = consentry over that range with the default steps, ratio against OpenCV single scale; "
-          "range at = where the range search put the template (its region's place, within 2 px, or elsewhere); "
+          "range at = where the range search put the template (its region's place within 2 px, an identical copy of "
+          "the region, or elsewhere); "
           "d150x60 is a 200x80 region saved at 0.75x: at one scale neither side can find it")
 
 
