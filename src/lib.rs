@@ -13,5 +13,6 @@ pub mod cli;
 pub mod device;
 pub mod exit;
 pub mod scenario;
+pub mod screen;
 pub mod sim;
 pub mod vision;

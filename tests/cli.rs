@@ -10,11 +10,11 @@ fn consentry() -> Command {
 }
 
 const COMMANDS: &[&str] = &[
-    "validate", "run", "batch", "analyze", "devices", "sim", "report", "parse", "match",
+    "validate", "run", "batch", "analyze", "devices", "sim", "report", "parse", "match", "inspect",
 ];
 
 /// Commands that are implemented (the others are pending).
-const LANDED: &[&str] = &["validate", "match", "parse", "sim", "devices"];
+const LANDED: &[&str] = &["validate", "match", "parse", "sim", "devices", "inspect"];
 
 #[test]
 fn help_lists_every_command() {

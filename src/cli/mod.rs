@@ -6,6 +6,7 @@
 //! command, and results go to stdout while diagnostics go to stderr.
 
 mod devices;
+mod inspect;
 mod match_cmd;
 mod parse;
 mod sim;
@@ -104,6 +105,8 @@ pub enum Command {
     Parse(parse::ParseArgs),
     /// Find a template image in a screenshot; prints JSON, exits 0 matched, 1 not matched.
     Match(match_cmd::MatchArgs),
+    /// Show what a screen is (permission, crash, consent dialog, ...) and what its buttons do, from a saved dump or a device.
+    Inspect(inspect::InspectArgs),
     /// Print the JSON Schema of scenario files.
     Schema,
     /// Print shell completions, e.g. `consentry completions bash > /etc/bash_completion.d/consentry`.
@@ -160,6 +163,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Sim(args) => sim::run(&args),
         Command::Simctl(args) => sim::simctl(&args),
         Command::Match(args) => match_cmd::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
         Command::Schema => {
             print_stdout(&crate::scenario::schema_json());
             Exit::Success

@@ -399,7 +399,26 @@ fn read_source(path: &Path) -> Result<String, Box<Diagnostic>> {
         .unwrap_or(text))
 }
 
-/// Scenario files under a directory, sorted, skipping hidden entries.
+/// The kinds of data file that may sit among scenarios (the wording of
+/// `scenarios/builtin/wording.yaml`); each starts with a top-level
+/// `kind: <name>` line, which no scenario header has.
+pub const DATA_KINDS: &[&str] = &["wording"];
+
+/// The data kind a YAML file declares with a top-level `kind:` line before
+/// any other key, if it is one of [`DATA_KINDS`]. Unreadable files are
+/// not data (loading them reports the error).
+pub fn data_kind(path: &Path) -> Option<&'static str> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let first = text
+        .lines()
+        .map(str::trim_end)
+        .find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("---"))?;
+    let value = first.strip_prefix("kind:")?.trim();
+    DATA_KINDS.iter().copied().find(|k| *k == value)
+}
+
+/// Scenario files under a directory, sorted, skipping hidden entries and
+/// data files ([`data_kind`]).
 pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -414,7 +433,9 @@ pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             }
             if entry.file_type()?.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                && data_kind(&path).is_none()
+            {
                 out.push(path);
             }
         }
