@@ -5,7 +5,11 @@
 //!
 //! Three generations of `dumpsys` are read:
 //! - Android 8.1: `OP: mode=0; time=+1h2m ago; duration=+3s` (numeric mode);
-//! - Android 9/10: `OP (allow):` then `Access: top = 2019-... (-1h2m)`;
+//! - Android 9/10: `OP (allow):` then `Access: top   = 2019-... (-1h2m)`
+//!   (the uid state padded to five columns), each further uid state on a
+//!   line of its own without the label (`                  bg    = ...`),
+//!   the same for `Reject:`, and the op's last `duration=+3s` on a line of
+//!   its own, which belongs to the op's latest access;
 //! - Android 11+: `OP (allow):` then `null=[` (the attribution tag) with
 //!   `Access: [top-s] 2024-05-01 10:00:01.123 (-12s345ms) duration=+2s3ms`,
 //!   `Reject: [top-s]2024-...` (AOSP prints no space there), `Running start
@@ -158,6 +162,11 @@ struct Ctx {
     op: Option<String>,
     attribution: Option<String>,
     in_uid_block: bool,
+    /// The kind of the last Android 9/10 `Access:`/`Reject:` line, which
+    /// the unlabelled uid-state lines under it continue.
+    last_kind: Option<AccessKind>,
+    /// Where the current op's entries start in the output.
+    op_start: usize,
 }
 
 /// `OP (mode):` or `OP: mode=0; time=...` — returns (op, mode, rest after `;`).
@@ -291,6 +300,49 @@ fn access_line(ctx: &Ctx, t: &str, line: usize) -> Option<OpAccess> {
     finish_access(a, rest)
 }
 
+/// An Android 9/10 uid-state line without its label, under an `Access:`
+/// or `Reject:` line: `bg    = 2019-03-01 09:00:00.000 (-2h)`.
+fn continuation_line(ctx: &Ctx, t: &str, line: usize) -> Option<OpAccess> {
+    let kind = ctx.last_kind?;
+    let (state, when) = t.split_once(" = ")?;
+    let state = state.trim();
+    if state.is_empty()
+        || !state
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return None;
+    }
+    let mut a = blank(ctx, kind, line)?;
+    let (s, f) = state_flags(state);
+    a.uid_state = s;
+    a.flags = f;
+    let a = finish_access(a, when.trim())?;
+    // Only a timestamp continues an access list.
+    matches!(a.time, Some(OpTime::At { .. })).then_some(a)
+}
+
+/// Android 9/10's op-level `duration=+2s3ms` line: the duration of the
+/// op's latest access (the one with the smallest age).
+fn attach_duration(accesses: &mut [OpAccess], ms: u64) -> bool {
+    let age = |a: &OpAccess| match &a.time {
+        Some(OpTime::At { ago_ms, .. }) => ago_ms.unwrap_or(u64::MAX),
+        Some(OpTime::Ago { ms }) => *ms,
+        None => u64::MAX,
+    };
+    let latest = accesses
+        .iter_mut()
+        .filter(|a| a.kind == AccessKind::Access)
+        .min_by_key(|a| age(a));
+    match latest {
+        Some(a) => {
+            a.duration_ms = Some(ms);
+            true
+        }
+        None => false,
+    }
+}
+
 fn blank(ctx: &Ctx, kind: AccessKind, line: usize) -> Option<OpAccess> {
     Some(OpAccess {
         line,
@@ -405,6 +457,7 @@ pub fn parse(text: &str) -> AppOps {
             ctx.package = Some(p.trim().to_string());
             ctx.op = None;
             ctx.attribution = None;
+            ctx.last_kind = None;
             continue;
         }
         if ctx.package.is_none() {
@@ -435,6 +488,8 @@ pub fn parse(text: &str) -> AppOps {
         if let Some((op, mode, tail)) = op_line(t) {
             ctx.op = Some(op.clone());
             ctx.attribution = None;
+            ctx.last_kind = None;
+            ctx.op_start = out.accesses.len();
             out.modes.push(OpMode {
                 line,
                 uid: ctx.uid.clone(),
@@ -456,8 +511,24 @@ pub fn parse(text: &str) -> AppOps {
             continue;
         }
         if let Some(a) = access_line(&ctx, t, line) {
+            ctx.last_kind = (a.kind != AccessKind::Running).then_some(a.kind);
             out.accesses.push(a);
             continue;
+        }
+        if let Some(a) = continuation_line(&ctx, t, line) {
+            out.accesses.push(a);
+            continue;
+        }
+        if let Some(ms) = t
+            .strip_prefix("duration=")
+            .filter(|_| ctx.op.is_some())
+            .and_then(|d| parse_relative(d.split_whitespace().next().unwrap_or("")))
+        {
+            ctx.last_kind = None;
+            let start = ctx.op_start.min(out.accesses.len());
+            if attach_duration(&mut out.accesses[start..], ms) {
+                continue;
+            }
         }
         // Per-op counters such as `startNesting=3`.
         if ctx.op.is_some()
@@ -554,6 +625,50 @@ mod tests {
                 ago_ms: Some(3_723_000)
             })
         );
+    }
+
+    /// Android 9 as AOSP's `dumpTimesLocked` (pie) prints it: the uid
+    /// state padded to five columns, further states under the first
+    /// without the label, and the op's duration on a line of its own.
+    #[test]
+    fn android_9_uid_state_lines_and_duration() {
+        let text = "\
+  Uid u0a102:
+    state=top  
+    Package com.x:
+      FINE_LOCATION (allow): 
+          Access: top   = 2026-01-15 10:00:00.000 (-5s0ms)
+                  bg    = 2026-01-15 09:59:00.000 (-1m5s0ms)
+          Reject: cch   = 2026-01-15 09:58:00.000 (-2m5s0ms)
+                  fgsvc = 2026-01-15 09:57:00.000 (-3m5s0ms)
+          duration=+2s3ms
+      CAMERA (ignore): 
+          Reject: top   = 2026-01-15 10:00:01.000 (-4s0ms)
+          startNesting=1
+";
+        let ops = parse(text);
+        assert_eq!(ops.unknown_lines, Vec::<usize>::new());
+        let got: Vec<(&str, AccessKind, Option<&str>, Option<u64>)> = ops
+            .accesses
+            .iter()
+            .map(|a| (a.op.as_str(), a.kind, a.uid_state.as_deref(), a.duration_ms))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("FINE_LOCATION", AccessKind::Access, Some("top"), Some(2003)),
+                ("FINE_LOCATION", AccessKind::Access, Some("bg"), None),
+                ("FINE_LOCATION", AccessKind::Reject, Some("cch"), None),
+                ("FINE_LOCATION", AccessKind::Reject, Some("fgsvc"), None),
+                ("CAMERA", AccessKind::Reject, Some("top"), None),
+            ]
+        );
+        assert!(ops.accesses[1].in_background());
+        // A stray `bg = ...` outside an access list is not an access.
+        let stray = parse(
+            "  Uid 1:\n    Package com.x:\n      CAMERA (allow): \n          bg    = 2026-01-15 10:00:00.000 (0)\n",
+        );
+        assert_eq!(stray.unknown, 1);
     }
 
     /// Found by tests/parse_roundtrip_prop.rs: an access at the moment of

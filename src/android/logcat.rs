@@ -494,11 +494,7 @@ fn classify(tag: &str, message: &str) -> Option<Event> {
                     None => (name_uid.to_string(), None),
                 };
                 if let Ok(pid) = pid.trim().parse() {
-                    let reason = reason
-                        .split(" {")
-                        .next()
-                        .map(str::trim)
-                        .filter(|r| !r.is_empty());
+                    let reason = start_reason(reason);
                     return Some(Event::ProcessStart {
                         process,
                         pid,
@@ -551,6 +547,22 @@ fn classify(tag: &str, message: &str) -> Option<Event> {
         });
     }
     None
+}
+
+/// The hosting type of a `Start proc ... for TYPE NAME` line: Android 10+
+/// prints the name in braces (`for service {com.x/.Push}`), 9 and older
+/// bare (`for activity com.x/.Main`, `for content provider com.x/.P`).
+fn start_reason(text: &str) -> Option<&str> {
+    let reason = if let Some((kind, _)) = text.split_once(" {") {
+        kind.trim()
+    } else {
+        let t = text.trim();
+        match t.rsplit_once(' ') {
+            Some((kind, name)) if name.contains('/') => kind.trim_end(),
+            _ => t,
+        }
+    };
+    (!reason.is_empty()).then_some(reason)
 }
 
 /// What [`Parser::feed`] did with one line.
@@ -794,6 +806,35 @@ mod tests {
     fn huge_epoch_times_sort_last() {
         let r = one("9999999999999999999.123  1000  1234 I TAG: msg");
         assert_eq!(r.time.map(|t| t.sort_key()), Some(u64::MAX));
+    }
+
+    /// Android 9 logs the task lines under `ActivityManager` and names the
+    /// started component without braces (AOSP 9's `handleProcessStartedLocked`).
+    #[test]
+    fn android_9_lines_are_classified() {
+        let text = "\
+01-15 10:00:00.000   578  1642 I ActivityManager: START u0 {act=android.content.pm.action.REQUEST_PERMISSIONS pkg=com.android.packageinstaller cmp=com.android.packageinstaller/.permission.ui.GrantPermissionsActivity (has extras)} from uid 10105
+01-15 10:00:00.000   578  1642 I ActivityManager: Start proc 3107:com.example.nagbox/u0a105 for activity com.example.nagbox/.MainActivity
+01-15 10:00:00.000   578  1642 I ActivityManager: Start proc 3110:com.x/u0a1 for content provider com.x/.Provider
+";
+        let log = parse(text);
+        assert_eq!(log.summary.unknown, 0);
+        let events: Vec<&Event> = log.events().map(|(_, e)| e).collect();
+        assert_eq!(
+            events[0],
+            &Event::PermissionRequest {
+                caller_uid: Some(10105),
+                tag: "ActivityManager".into()
+            }
+        );
+        let reasons: Vec<Option<&str>> = events[1..]
+            .iter()
+            .map(|e| match e {
+                Event::ProcessStart { reason, .. } => reason.as_deref(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reasons, [Some("activity"), Some("content provider")]);
     }
 
     #[test]
