@@ -1,24 +1,29 @@
 //! The Android system state behind the shell: packages and their runtime
-//! permissions (with USER_SET/USER_FIXED), processes and pids, tasks and
-//! back stacks, the system UI (launcher, permission dialog, crash dialog),
-//! appops records, exit-info, settings; and what apps do (their effects).
-//! Every change logs what real Android logs. No I/O and no async here: the
-//! device (`mod.rs`) holds this behind a mutex and drives timers.
+//! permissions (with USER_SET/USER_FIXED/ONE_TIME), processes and pids,
+//! tasks and back stacks, the system UI (launcher, permission dialog, crash
+//! dialog), appops records, exit-info, settings; and what apps do (their
+//! effects). Every change logs what the configured release ([`Release`])
+//! logs, and the permission dialog answers as that release's does. No I/O
+//! and no async here: the device (`mod.rs`) holds this behind a mutex and
+//! drives timers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::clock::{SimClock, SimMillis, parse_span};
+use super::dialogs::{self, DialogButton, PermissionPrompt};
 use super::logcat::{Buffer, Entry, Logs};
 use super::model::{AppModel, Effect, OnDenial, cond_holds};
-use super::perms::{self, USER_FIXED, USER_SET};
+use super::perms::{self, ONE_TIME, USER_FIXED, USER_SET};
+use super::release::{Release, short_component};
 use crate::sim::ui::{Node, Rect, Rgba, Screen, Style, Window};
 
 pub const LAUNCHER: &str = "com.google.android.apps.nexuslauncher";
+/// The permission controller of the Android 11 and 14 Google images (the
+/// default profile); [`Release::permission_controller`] has every release's.
 pub const PERMCTRL: &str = "com.google.android.permissioncontroller";
+/// Its resource-id prefix on 11 and 14 ([`Release::permission_id_prefix`]).
 pub const PERMCTRL_ID: &str = "com.android.permissioncontroller:id/";
-const GRANT_ACTIVITY: &str =
-    "com.android.permissioncontroller.permission.ui.GrantPermissionsActivity";
 const SYSTEM_PID: u32 = 578;
 const PHONE_PID: u32 = 1203;
 const SHELL_UID: u32 = 2000;
@@ -138,9 +143,24 @@ pub struct Launch {
 /// A timer to start: (pid, package, timer index, period in sim ms).
 pub type TimerStart = (u32, String, usize, i64);
 
+/// How the user answered the permission dialog's top group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Allow,
+    AllowOneTime,
+    Deny,
+    DenyForever,
+    /// BACK on 11 and 14: the group is skipped, no flag changes.
+    Cancel,
+}
+
 /// The whole simulated system state.
 #[derive(Debug)]
 pub struct Android {
+    /// The release profile this system behaves as.
+    pub release: Release,
+    /// Android 9: the dialog's "Don't ask again" checkbox is ticked.
+    pub dont_ask_checked: bool,
     pub clock: Arc<SimClock>,
     pub logs: Arc<Logs>,
     pub width: i32,
@@ -175,8 +195,9 @@ pub fn ident(seed: u32) -> String {
     format!("{:07x}", seed.wrapping_mul(2_654_435_761) & 0x0fff_ffff)
 }
 
-/// `/data/app/~~XXXX==/com.x-YYYY==` for a package (deterministic).
-fn code_path(pkg: &str, n: u32) -> String {
+/// `/data/app/~~XXXX==/com.x-YYYY==` (Android 11+) or
+/// `/data/app/com.x-YYYY==` (before) for a package (deterministic).
+fn code_path(release: Release, pkg: &str, n: u32) -> String {
     const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ u64::from(n);
     for b in pkg.bytes() {
@@ -194,12 +215,31 @@ fn code_path(pkg: &str, n: u32) -> String {
             })
             .collect()
     };
-    format!("/data/app/~~{}==/{pkg}-{}==", rand(22), rand(22))
+    let outer = rand(22);
+    if release.randomised_code_path() {
+        format!("/data/app/~~{outer}==/{pkg}-{}==", rand(22))
+    } else {
+        format!("/data/app/{pkg}-{outer}==")
+    }
 }
 
 impl Android {
+    /// An Android 14 system (the default profile).
     pub fn new(clock: Arc<SimClock>, logs: Arc<Logs>, width: i32, height: i32) -> Self {
+        Self::with_release(Release::default(), clock, logs, width, height)
+    }
+
+    /// A system that behaves as this release.
+    pub fn with_release(
+        release: Release,
+        clock: Arc<SimClock>,
+        logs: Arc<Logs>,
+        width: i32,
+        height: i32,
+    ) -> Self {
         let mut a = Self {
+            release,
+            dont_ask_checked: false,
             clock,
             logs,
             width,
@@ -235,9 +275,9 @@ impl Android {
                 "/system_ext/priv-app/NexusLauncherRelease/NexusLauncherRelease.apk",
             ),
             (
-                PERMCTRL,
+                release.permission_controller(),
                 10_051,
-                "/apex/com.android.permission/priv-app/GooglePermissionController@340818022/GooglePermissionController.apk",
+                release.permission_controller_path(),
             ),
         ] {
             a.packages.insert(
@@ -306,6 +346,12 @@ impl Android {
         self.log(Buffer::System, (1000, SYSTEM_PID, 1642), level, tag, msg);
     }
 
+    /// A line of ActivityStarter / ActivityMetricsLogger, whose tag is the
+    /// release's (`ActivityManager` on 9, `ActivityTaskManager` after).
+    fn task(&self, level: char, msg: &str) {
+        self.sys(level, self.release.task_tag(), msg);
+    }
+
     fn event(&self, tag: &str, msg: &str) {
         self.log(Buffer::Events, (1000, SYSTEM_PID, 1642), 'I', tag, msg);
     }
@@ -333,13 +379,18 @@ impl Android {
             .get(&name)
             .map(|p| p.perms.clone())
             .unwrap_or_default();
-        perms.retain(|k, _| model.permissions.contains(k));
-        for p in &model.permissions {
+        let release = self.release;
+        perms.retain(|k, _| model.permissions.contains(k) && release.has_permission(k));
+        for p in model
+            .permissions
+            .iter()
+            .filter(|p| release.has_permission(p))
+        {
             let runtime = perms::group_of(p).is_some();
             let e = perms.entry(p.clone()).or_insert(Perm {
                 granted: !runtime,
                 flags: if runtime {
-                    perms::USER_SENSITIVE_WHEN_GRANTED | perms::USER_SENSITIVE_WHEN_DENIED
+                    release.initial_runtime_flags()
                 } else {
                     0
                 },
@@ -354,7 +405,7 @@ impl Android {
             name: name.clone(),
             code_path: old
                 .as_ref()
-                .map_or_else(|| code_path(&name, uid), |o| o.code_path.clone()),
+                .map_or_else(|| code_path(release, &name, uid), |o| o.code_path.clone()),
             installed: old.as_ref().map_or(now, |o| o.installed),
             flags: old.as_ref().map(|o| o.flags.clone()).unwrap_or_default(),
             checked: old.as_ref().map(|o| o.checked.clone()).unwrap_or_default(),
@@ -395,6 +446,7 @@ impl Android {
             return false;
         }
         self.stop_package(name, USER_REQUESTED, "clear data", false);
+        let initial = self.release.initial_runtime_flags();
         if let Some(p) = self.packages.get_mut(name) {
             p.flags.clear();
             p.checked.clear();
@@ -402,7 +454,7 @@ impl Android {
             p.nag.clear();
             for perm in p.perms.values_mut().filter(|x| x.runtime) {
                 perm.granted = false;
-                perm.flags = perms::USER_SENSITIVE_WHEN_GRANTED | perms::USER_SENSITIVE_WHEN_DENIED;
+                perm.flags = initial;
             }
         }
         true
@@ -468,7 +520,7 @@ impl Android {
         let pid = self.next_pid;
         self.next_pid += 1 + (pid % 7);
         let comp = p.model.as_ref().map_or_else(String::new, |m| {
-            format!("{{{}/{}}}", m.package, m.activity_class())
+            self.release.hosting_name(&m.package, &m.activity_class())
         });
         self.procs.insert(
             pid,
@@ -510,16 +562,15 @@ impl Android {
             return;
         };
         let fg = self.foreground_pkg() == p.pkg;
-        let (adj, state) = if fg {
-            ("fg ", "TOP ")
-        } else {
-            ("cch+5", "CEM ")
-        };
         if on_its_own {
             self.sys(
                 'I',
                 "ActivityManager",
-                &format!("Process {} (pid {pid}) has died: {adj} {state}", p.name),
+                &format!(
+                    "Process {} (pid {pid}) has died: {}",
+                    p.name,
+                    self.release.died_state(fg)
+                ),
             );
         } else {
             self.sys(
@@ -650,12 +701,11 @@ impl Android {
             Launcher::Shell => SHELL_UID,
             Launcher::Home => 10_050,
         };
-        self.sys(
+        self.task(
             'I',
-            "ActivityTaskManager",
             &format!(
                 "START u0 {{act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10200000 cmp={}}} from uid {from_uid}",
-                model.short_component()
+                short_component(&model.package, &model.activity_class())
             ),
         );
         if matches!(self.dialog, Some(Dialog::Crash { .. })) {
@@ -663,7 +713,7 @@ impl Android {
         }
         let cold = self.main_pid(pkg).is_none();
         if cold {
-            self.start_process(pkg, "", "next-top-activity");
+            self.start_process(pkg, "", self.release.top_activity_hosting());
         }
         let existing = self.tasks.iter().position(|t| t.pkg == pkg);
         let new_task = if let Some(i) = existing {
@@ -680,13 +730,11 @@ impl Android {
             });
             true
         };
-        self.sys(
+        self.task(
             'I',
-            "ActivityTaskManager",
-            &format!(
-                "Displayed {} for user 0: +{}ms",
-                model.short_component(),
-                if cold { 612 } else { 143 }
+            &self.release.displayed_line(
+                &short_component(&model.package, &model.activity_class()),
+                if cold { 612 } else { 143 },
             ),
         );
         if new_task {
@@ -814,7 +862,9 @@ impl Android {
                     let dur = n.duration.as_deref().and_then(parse_span);
                     self.note_op(pkg, &n.op, &state, dur);
                 }
-                Effect::ReadIdentifiers => {
+                // Android 9 has neither the identifier restriction's log
+                // line nor the READ_DEVICE_IDENTIFIERS op (both 10+).
+                Effect::ReadIdentifiers if self.release.restricts_identifiers() => {
                     self.log(
                         Buffer::Main,
                         (1001, PHONE_PID, PHONE_PID + 18),
@@ -825,9 +875,10 @@ impl Android {
                     let state = self.uid_state(pkg).to_string();
                     self.note_op(pkg, "READ_DEVICE_IDENTIFIERS", &state, None);
                 }
+                Effect::ReadIdentifiers => {}
                 Effect::ReadClipboard => {
                     let state = self.uid_state(pkg).to_string();
-                    if state == "top" {
+                    if state == "top" || !self.release.restricts_background_clipboard() {
                         self.note_op(pkg, "READ_CLIPBOARD", &state, None);
                     } else {
                         self.sys('W', "ClipboardService", &format!("Denying clipboard access to {pkg}, application is not in focus nor is it a system service for user 0"));
@@ -949,11 +1000,12 @@ impl Android {
         let Some(p) = self.packages.get(pkg) else {
             return;
         };
-        self.sys(
+        self.task(
             'I',
-            "ActivityTaskManager",
             &format!(
-                "START u0 {{act=android.content.pm.action.REQUEST_PERMISSIONS pkg={PERMCTRL} cmp={PERMCTRL}/{GRANT_ACTIVITY} (has extras)}} from uid {}",
+                "START u0 {{act=android.content.pm.action.REQUEST_PERMISSIONS pkg={} cmp={} (has extras)}} from uid {}",
+                self.release.permission_controller(),
+                self.release.grant_component(),
                 p.uid
             ),
         );
@@ -983,6 +1035,7 @@ impl Android {
             }
             self.deliver(pkg, &denied);
         } else {
+            self.dont_ask_checked = false;
             self.dialog = Some(Dialog::Permission {
                 pkg: pkg.to_string(),
                 groups,
@@ -1015,8 +1068,10 @@ impl Android {
         }
     }
 
-    /// The user answered the top group of the permission dialog.
-    fn answer(&mut self, grant: bool) {
+    /// The user answered the top group of the permission dialog; the
+    /// flags change as the release's permission controller changes them
+    /// (see [`answer_flags`]).
+    fn answer(&mut self, answer: Answer) {
         let Some(Dialog::Permission {
             pkg,
             mut groups,
@@ -1028,21 +1083,15 @@ impl Android {
         if groups.is_empty() {
             return;
         }
+        self.dont_ask_checked = false;
         let (_, ps) = groups.remove(0);
+        let grant = matches!(answer, Answer::Allow | Answer::AllowOneTime);
+        let release = self.release;
         if let Some(p) = self.packages.get_mut(&pkg) {
             for perm in &ps {
                 if let Some(st) = p.perms.get_mut(perm) {
-                    if grant {
-                        st.granted = true;
-                        st.flags = (st.flags | USER_SET) & !USER_FIXED;
-                    } else {
-                        st.granted = false;
-                        st.flags |= if st.flags & USER_SET != 0 {
-                            USER_SET | USER_FIXED
-                        } else {
-                            USER_SET
-                        };
-                    }
+                    st.granted = grant || (answer == Answer::Cancel && st.granted);
+                    st.flags = answer_flags(release, answer, st.flags);
                 }
             }
             if grant {
@@ -1082,9 +1131,8 @@ impl Android {
             "FATAL EXCEPTION: main\nProcess: {pkg}, PID: {pid}\n{msg}\n\tat {pkg}.MainActivity.onClick(MainActivity.java:42)\n\tat android.view.View.performClick(View.java:7659)\n\tat android.os.Handler.handleCallback(Handler.java:959)\n\tat android.os.Looper.loop(Looper.java:337)\n\tat android.app.ActivityThread.main(ActivityThread.java:9015)"
         );
         self.log(Buffer::Crash, at, 'E', "AndroidRuntime", &body);
-        self.sys(
+        self.task(
             'W',
-            "ActivityTaskManager",
             &format!("  Force finishing activity {pkg}/.MainActivity"),
         );
         self.log(
@@ -1140,15 +1188,26 @@ impl Android {
 
     fn activate(&mut self, node: &Node) {
         let rid = node.resource_id.clone();
-        if let Some(b) = rid.strip_prefix(PERMCTRL_ID) {
-            match b {
-                "permission_allow_button"
-                | "permission_allow_foreground_only_button"
-                | "permission_allow_one_time_button" => self.answer(true),
-                "permission_deny_button" | "permission_deny_and_dont_ask_again_button" => {
-                    self.answer(false);
+        if node.package == self.release.permission_controller() {
+            if !node.enabled {
+                return;
+            }
+            match dialogs::dialog_button(self.release, &rid) {
+                Some(DialogButton::Allow) => self.answer(Answer::Allow),
+                Some(DialogButton::AllowOneTime) => self.answer(Answer::AllowOneTime),
+                Some(DialogButton::Deny) => {
+                    let forever = self.release.has_dont_ask_checkbox() && self.dont_ask_checked;
+                    self.answer(if forever {
+                        Answer::DenyForever
+                    } else {
+                        Answer::Deny
+                    });
                 }
-                _ => {}
+                Some(DialogButton::DenyForever) => self.answer(Answer::DenyForever),
+                Some(DialogButton::DontAskCheckbox) => {
+                    self.dont_ask_checked = !self.dont_ask_checked;
+                }
+                None => {}
             }
             return;
         }
@@ -1211,7 +1270,17 @@ impl Android {
                 self.home();
             }
             4 => match &self.dialog {
-                Some(Dialog::Permission { .. }) => self.answer(false),
+                // BACK on the dialog: Android 9's handler denies (with the
+                // checkbox's choice); 11 and 14 cancel the group.
+                Some(Dialog::Permission { .. }) => {
+                    let answer = match (self.release.has_dont_ask_checkbox(), self.dont_ask_checked)
+                    {
+                        (true, true) => Answer::DenyForever,
+                        (true, false) => Answer::Deny,
+                        (false, _) => Answer::Cancel,
+                    };
+                    self.answer(answer);
+                }
                 Some(Dialog::Crash { .. }) => self.dialog = None,
                 None => {
                     let fg = self.foreground_pkg().to_string();
@@ -1259,11 +1328,18 @@ impl Android {
                             .and_then(|x| x.perms.get(p))
                             .is_some_and(|s| s.flags & USER_SET != 0 && !s.granted)
                     });
-                    windows.push(permission_window(
+                    let message = self.release.group_message(g, &label);
+                    windows.push(dialogs::permission_window(
+                        self.release,
                         w,
-                        &perms::group_message(g, &label),
-                        perms::foreground_only(g),
-                        denied_before,
+                        h,
+                        &PermissionPrompt {
+                            message: &message,
+                            foreground_only: self.release.has_foreground_buttons()
+                                && perms::foreground_only(g),
+                            denied_before,
+                            dont_ask_checked: self.dont_ask_checked,
+                        },
                     ));
                 }
             }
@@ -1273,7 +1349,7 @@ impl Android {
                     .get(pkg)
                     .map_or(pkg.as_str(), Pkg::label)
                     .to_string();
-                windows.push(crash_window(w, &label));
+                windows.push(dialogs::crash_window(w, &label));
             }
             None => {}
         }
@@ -1429,119 +1505,28 @@ impl Android {
     }
 }
 
-fn button(id: &str, text: &str, r: Rect, pkg: &str) -> Node {
-    let mut n = Node::container("android.widget.Button", pkg, r);
-    n.resource_id = id.to_string();
-    n.text = text.to_string();
-    n.clickable = true;
-    n.focusable = true;
-    n.style.border = true;
-    n
-}
-
-fn permission_window(w: i32, message: &str, fg_only: bool, denied_before: bool) -> Window {
-    let pkg = PERMCTRL;
-    let mut root = Node::container(
-        "android.widget.FrameLayout",
-        pkg,
-        Rect::new(0, 1381, w, 2256),
-    );
-    root.style.background = Rgba([240, 240, 245, 255]);
-    let mut dialog = Node::container(
-        "android.widget.LinearLayout",
-        pkg,
-        Rect::new(0, 1381, w, 2256),
-    );
-    dialog.resource_id = format!("{PERMCTRL_ID}grant_dialog");
-    let mut msg = Node::container(
-        "android.widget.TextView",
-        pkg,
-        Rect::new(102, 1633, w - 102, 1680),
-    );
-    msg.resource_id = format!("{PERMCTRL_ID}permission_message");
-    msg.text = message.to_string();
-    dialog.children.push(msg);
-    let rows = [
-        Rect::new(72, 1728, w - 72, 1836),
-        Rect::new(72, 1884, w - 72, 1992),
-        Rect::new(72, 2040, w - 72, 2148),
-    ];
-    let deny_id = if denied_before {
-        "permission_deny_and_dont_ask_again_button"
-    } else {
-        "permission_deny_button"
-    };
-    if fg_only {
-        dialog.children.push(button(
-            &format!("{PERMCTRL_ID}permission_allow_foreground_only_button"),
-            "While using the app",
-            rows[0],
-            pkg,
-        ));
-        dialog.children.push(button(
-            &format!("{PERMCTRL_ID}permission_allow_one_time_button"),
-            "Only this time",
-            rows[1],
-            pkg,
-        ));
-        dialog.children.push(button(
-            &format!("{PERMCTRL_ID}{deny_id}"),
-            "Don\u{2019}t allow",
-            rows[2],
-            pkg,
-        ));
-    } else {
-        dialog.children.push(button(
-            &format!("{PERMCTRL_ID}permission_allow_button"),
-            "Allow",
-            rows[0],
-            pkg,
-        ));
-        dialog.children.push(button(
-            &format!("{PERMCTRL_ID}{deny_id}"),
-            "Don\u{2019}t allow",
-            rows[1],
-            pkg,
-        ));
-    }
-    root.children.push(dialog);
-    Window {
-        package: pkg.into(),
-        title: format!("{pkg}/{GRANT_ACTIVITY}"),
-        root,
-    }
-}
-
-fn crash_window(w: i32, label: &str) -> Window {
-    let mut root = Node::container(
-        "android.widget.FrameLayout",
-        "android",
-        Rect::new(0, 1590, w, 2256),
-    );
-    root.style.background = Rgba([250, 250, 250, 255]);
-    let mut title = Node::container(
-        "android.widget.TextView",
-        "android",
-        Rect::new(102, 1710, w - 102, 1767),
-    );
-    title.resource_id = "android:id/alertTitle".into();
-    title.text = format!("{label} keeps stopping");
-    root.children.push(title);
-    root.children.push(button(
-        "android:id/aerr_app_info",
-        "App info",
-        Rect::new(30, 1862, w - 30, 2006),
-        "android",
-    ));
-    root.children.push(button(
-        "android:id/aerr_close",
-        "Close app",
-        Rect::new(30, 2006, w - 30, 2150),
-        "android",
-    ));
-    Window {
-        package: "android".into(),
-        title: format!("Application Error: {label}"),
-        root,
+/// A permission's flags after an answer, as each release's permission
+/// controller sets them:
+/// - Android 9 (packageinstaller `AppPermissionGroup`): allowing clears
+///   `USER_SET` and `USER_FIXED`; denying sets `USER_SET` only; denying
+///   with "Don't ask again" ticked sets `USER_FIXED` only.
+/// - Android 11 (`AppPermissionGroup` of PermissionController 11):
+///   allowing sets `USER_SET` (and `ONE_TIME` for "Only this time");
+///   denying sets `USER_SET`; deny-and-don't-ask-again sets `USER_FIXED`
+///   and clears `USER_SET`.
+/// - Android 14 (`KotlinUtils` of the Permission module): allowing sets
+///   `USER_SET` (and `ONE_TIME`); denying sets `USER_SET`;
+///   deny-and-don't-ask-again sets `USER_SET|USER_FIXED`.
+///
+/// Cancelling (BACK on 11 and 14) changes nothing.
+pub fn answer_flags(release: Release, answer: Answer, flags: u32) -> u32 {
+    let cleared = flags & !(USER_SET | USER_FIXED | ONE_TIME);
+    match (release, answer) {
+        (_, Answer::Cancel) => flags,
+        (Release::Android9, Answer::Allow | Answer::AllowOneTime) => cleared,
+        (Release::Android9, Answer::Deny) | (_, Answer::Deny | Answer::Allow) => cleared | USER_SET,
+        (_, Answer::AllowOneTime) => cleared | USER_SET | ONE_TIME,
+        (Release::Android9 | Release::Android11, Answer::DenyForever) => cleared | USER_FIXED,
+        (Release::Android14, Answer::DenyForever) => cleared | USER_SET | USER_FIXED,
     }
 }

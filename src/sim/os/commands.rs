@@ -324,19 +324,25 @@ async fn run(
     }
 }
 
+/// `getprop`: the configured SDK, release and product, and the release
+/// profile's build id, patch level and ABI.
 fn props(dev: &SimDevice) -> Vec<(String, String)> {
     let c = &dev.config;
+    let (build_id, build_number) = c.android.build();
     let mut v: Vec<(String, String)> = vec![
         ("ro.build.version.sdk", c.sdk.to_string()),
         ("ro.build.version.release", c.release.clone()),
-        ("ro.build.version.security_patch", "2025-12-05".into()),
+        (
+            "ro.build.version.security_patch",
+            c.android.security_patch().into(),
+        ),
         ("ro.build.type", "userdebug".into()),
         ("ro.build.tags", "dev-keys".into()),
-        ("ro.build.id", "UE1A.230829.036".into()),
+        ("ro.build.id", build_id.into()),
         (
             "ro.build.fingerprint",
             format!(
-                "google/{}/{}:{}/UE1A.230829.036/10940206:userdebug/dev-keys",
+                "google/{}/{}:{}/{build_id}/{build_number}:userdebug/dev-keys",
                 c.product_name, c.device_name, c.release
             ),
         ),
@@ -345,7 +351,7 @@ fn props(dev: &SimDevice) -> Vec<(String, String)> {
         ("ro.product.device", c.device_name.clone()),
         ("ro.product.brand", "google".into()),
         ("ro.product.manufacturer", "Google".into()),
-        ("ro.product.cpu.abi", "x86_64".into()),
+        ("ro.product.cpu.abi", c.android.cpu_abi().into()),
         ("ro.product.locale", "en-US".into()),
         ("ro.serialno", c.serial.clone()),
         ("ro.boot.serialno", c.serial.clone()),

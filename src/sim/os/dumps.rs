@@ -1,13 +1,17 @@
 //! Read-only text dumps of the system state in the formats real Android
-//! prints: `pm list packages`, `dumpsys package`, `dumpsys appops` (Android
-//! 13 style), `cmd appops get`, `dumpsys activity activities`, `dumpsys
-//! window`, `dumpsys activity exit-info`. Pure functions of [`Android`].
+//! prints, per release ([`Release`]): `pm list packages`, `dumpsys
+//! package`, `dumpsys appops` (Android 9's uid-state layout, or the
+//! attributed layout of 11+), `cmd appops get`, `dumpsys activity
+//! activities` (9's `TaskRecord` form or the 10+ form), `dumpsys window`,
+//! `dumpsys activity exit-info` (11+; Android 9 answers it as an unknown
+//! command). Pure functions of [`Android`].
 
 use std::fmt::Write as _;
 
-use super::android::{Android, Dialog, LAUNCHER, PERMCTRL, Pkg, ident};
-use super::clock::{fmt_datetime, fmt_datetime_secs, fmt_duration};
+use super::android::{Android, Dialog, LAUNCHER, OpKey, Pkg, ident};
+use super::clock::{SimMillis, fmt_datetime, fmt_datetime_secs, fmt_duration};
 use super::perms;
+use super::release::{AppOpsLayout, Release};
 
 /// `pm list packages [-3] [-f]`.
 pub fn list_packages(a: &Android, third_party: bool, paths: bool, filter: Option<&str>) -> String {
@@ -48,8 +52,12 @@ pub fn package(a: &Android, p: &Pkg) -> String {
     let _ = writeln!(o, "    pkg=Package{{{} {}}}", ident(p.uid + 1), p.name);
     let _ = writeln!(o, "    codePath={}", p.code_path);
     let _ = writeln!(o, "    resourcePath={}", p.code_path);
-    let _ = writeln!(o, "    primaryCpuAbi=x86_64");
-    let _ = writeln!(o, "    versionCode=1 minSdk=24 targetSdk=34");
+    let _ = writeln!(o, "    primaryCpuAbi={}", a.release.cpu_abi());
+    let _ = writeln!(
+        o,
+        "    versionCode=1 minSdk=24 targetSdk={}",
+        a.release.target_sdk()
+    );
     let _ = writeln!(
         o,
         "    versionName={}",
@@ -75,9 +83,15 @@ pub fn package(a: &Android, p: &Pkg) -> String {
         let _ = writeln!(o, "      {name}: granted={}", st.granted);
     }
     let running = a.main_pid(&p.name).is_some();
+    // `distractionFlags` came with Android 10 (absent from the 8.1 capture).
+    let distraction = if a.release == Release::Android9 {
+        ""
+    } else {
+        " distractionFlags=0"
+    };
     let _ = writeln!(
         o,
-        "    User 0: ceDataInode={} installed=true hidden=false suspended=false distractionFlags=0 stopped={} notLaunched=false enabled=0 instant=false virtual=false",
+        "    User 0: ceDataInode={} installed=true hidden=false suspended=false{distraction} stopped={} notLaunched=false enabled=0 instant=false virtual=false",
         40_000 + p.uid,
         !running
     );
@@ -86,9 +100,9 @@ pub fn package(a: &Android, p: &Pkg) -> String {
     for (name, st) in p.perms.iter().filter(|(_, s)| s.runtime) {
         let _ = writeln!(
             o,
-            "        {name}: granted={}, flags={}",
+            "        {name}: granted={}{}",
             st.granted,
-            perms::flags_string(st.flags)
+            perms::flags_suffix(a.release, st.flags)
         );
     }
     o
@@ -104,82 +118,177 @@ fn pkg_uid_state(a: &Android, p: &Pkg) -> &'static str {
     }
 }
 
-/// `dumpsys appops [--package PKG]`, Android 13 layout.
+/// `dumpsys appops [--package PKG]` in the release's layout.
 pub fn appops(a: &Android, only: Option<&str>) -> String {
-    let now = a.clock.now();
-    let mut o = String::from(
-        "Current AppOps Service state:\n  Settings:\n    top_state_settle_time=+5s0ms\n    fg_service_state_settle_time=+5s0ms\n    bg_state_settle_time=+1s0ms\n\n",
+    let (top, fgs, bg) = a.release.appops_settle_times();
+    let mut o = format!(
+        "Current AppOps Service state:\n  Settings:\n    top_state_settle_time={}\n    fg_service_state_settle_time={}\n    bg_state_settle_time={}\n\n",
+        fmt_duration(top),
+        fmt_duration(fgs),
+        fmt_duration(bg)
     );
     for p in a.packages.values() {
         if only.is_some_and(|x| x != p.name) || p.ops.is_empty() && p.op_modes.is_empty() {
             continue;
         }
-        let _ = writeln!(o, "  Uid {}:", u0a(p.uid));
-        let _ = writeln!(o, "    state={}", pkg_uid_state(a, p));
-        let _ = writeln!(o, "    capability=LCMN");
-        let _ = writeln!(o, "    appWidgetVisible=false");
-        let _ = writeln!(o, "    Package {}:", p.name);
-        let mut names: Vec<&String> = p.ops.keys().chain(p.op_modes.keys()).collect();
-        names.sort();
-        names.dedup();
-        for op in names {
-            let _ = writeln!(o, "      {op} ({}): ", a.op_mode(&p.name, op));
-            let Some(keys) = p.ops.get(op) else {
-                continue;
-            };
-            let _ = writeln!(o, "        null=[");
-            for (key, r) in keys {
-                if let Some(t) = r.access {
-                    let dur = r
-                        .duration
-                        .map_or_else(String::new, |d| format!(" duration={}", fmt_duration(d)));
-                    let _ = writeln!(
-                        o,
-                        "          Access: [{key}] {} ({}){dur}",
-                        fmt_datetime(t),
-                        fmt_duration(t - now)
-                    );
-                }
-                if let Some(t) = r.reject {
-                    let _ = writeln!(
-                        o,
-                        "          Reject: [{key}]{} ({})",
-                        fmt_datetime(t),
-                        fmt_duration(t - now)
-                    );
-                }
-            }
-            let _ = writeln!(o, "        ]");
+        match a.release.appops_layout() {
+            AppOpsLayout::Attributed => appops_attributed(&mut o, a, p),
+            AppOpsLayout::UidStates => appops_uid_states(&mut o, a, p),
         }
     }
     o
+}
+
+/// The ops of a package, sorted (noted ones and `cmd appops set` ones).
+fn op_names(p: &Pkg) -> Vec<&String> {
+    let mut names: Vec<&String> = p.ops.keys().chain(p.op_modes.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Android 11+ (`AppOpsService.dumpStatesLocked`): per attribution tag
+/// `null=[`, `Access: [top-s] DATE (-REL) duration=+D`, `Reject:
+/// [top-s]DATE (-REL)` (no blank after the key, as AOSP prints it).
+fn appops_attributed(o: &mut String, a: &Android, p: &Pkg) {
+    let now = a.clock.now();
+    let top = pkg_uid_state(a, p) == "top";
+    let _ = writeln!(o, "  Uid {}:", u0a(p.uid));
+    let _ = writeln!(o, "    state={}", pkg_uid_state(a, p));
+    let _ = writeln!(o, "    capability={}", a.release.capability(top));
+    let _ = writeln!(o, "    appWidgetVisible=false");
+    let _ = writeln!(o, "    Package {}:", p.name);
+    for op in op_names(p) {
+        let _ = writeln!(o, "      {op} ({}): ", a.op_mode(&p.name, op));
+        let Some(keys) = p.ops.get(op) else {
+            continue;
+        };
+        let _ = writeln!(o, "        null=[");
+        for (key, r) in keys {
+            if let Some(t) = r.access {
+                let dur = r
+                    .duration
+                    .map_or_else(String::new, |d| format!(" duration={}", fmt_duration(d)));
+                let _ = writeln!(
+                    o,
+                    "          Access: [{key}] {} ({}){dur}",
+                    fmt_datetime(t),
+                    fmt_duration(t - now)
+                );
+            }
+            if let Some(t) = r.reject {
+                let _ = writeln!(
+                    o,
+                    "          Reject: [{key}]{} ({})",
+                    fmt_datetime(t),
+                    fmt_duration(t - now)
+                );
+            }
+        }
+        let _ = writeln!(o, "        ]");
+    }
+}
+
+/// `AppOpsService.UID_STATE_NAMES` of Android 9, padded to five columns,
+/// in the order `dumpTimesLocked` walks them.
+const PIE_UID_STATES: [(&str, &str); 6] = [
+    ("pers", "pers "),
+    ("top", "top  "),
+    ("fgsvc", "fgsvc"),
+    ("fg", "fg   "),
+    ("bg", "bg   "),
+    ("cch", "cch  "),
+];
+
+/// The uid state of a `top-s` key.
+fn key_state(key: &str) -> &str {
+    key.split_once('-').map_or(key, |(s, _)| s)
+}
+
+/// The latest access of an op over all its keys, with its duration.
+fn latest_access(
+    keys: &std::collections::BTreeMap<String, OpKey>,
+) -> Option<(SimMillis, Option<i64>)> {
+    keys.values()
+        .filter_map(|k| k.access.map(|t| (t, k.duration)))
+        .max_by_key(|x| x.0)
+}
+
+/// Android 9 (`AppOpsService.dump` and `dumpTimesLocked` at pie): per op
+/// `Access: top   = DATE (-REL)` for the first uid state, the next states
+/// indented under it without the label, the same for `Reject:`, then the
+/// op's single `duration=` line.
+fn appops_uid_states(o: &mut String, a: &Android, p: &Pkg) {
+    let now = a.clock.now();
+    let state = pkg_uid_state(a, p);
+    let padded = PIE_UID_STATES
+        .iter()
+        .find(|(s, _)| *s == state)
+        .map_or(state, |(_, padded)| *padded);
+    let _ = writeln!(o, "  Uid {}:", u0a(p.uid));
+    let _ = writeln!(o, "    state={padded}");
+    let _ = writeln!(o, "    Package {}:", p.name);
+    for op in op_names(p) {
+        let _ = writeln!(o, "      {op} ({}): ", a.op_mode(&p.name, op));
+        let Some(keys) = p.ops.get(op) else {
+            continue;
+        };
+        let times = |pick: fn(&OpKey) -> Option<SimMillis>| -> Vec<(&'static str, SimMillis)> {
+            PIE_UID_STATES
+                .iter()
+                .filter_map(|(s, padded)| {
+                    keys.iter()
+                        .filter(|(k, _)| key_state(k) == *s)
+                        .filter_map(|(_, r)| pick(r))
+                        .max()
+                        .map(|t| (*padded, t))
+                })
+                .collect()
+        };
+        for (label, list) in [
+            ("Access: ", times(|r| r.access)),
+            ("Reject: ", times(|r| r.reject)),
+        ] {
+            for (i, (padded, t)) in list.iter().enumerate() {
+                let lead = if i == 0 { label } else { "        " };
+                let _ = writeln!(
+                    o,
+                    "          {lead}{padded} = {} ({})",
+                    fmt_datetime(*t),
+                    fmt_duration(t - now)
+                );
+            }
+        }
+        if let Some((_, Some(d))) = latest_access(keys) {
+            if d != 0 {
+                let _ = writeln!(o, "          duration={}", fmt_duration(d));
+            }
+        }
+    }
 }
 
 /// `cmd appops get PKG`.
 pub fn appops_get(a: &Android, p: &Pkg) -> String {
     let now = a.clock.now();
     let mut o = String::new();
-    let mut names: Vec<&String> = p.ops.keys().chain(p.op_modes.keys()).collect();
-    names.sort();
-    names.dedup();
+    let names = op_names(p);
     if names.is_empty() {
         return "No operations.\n".into();
     }
+    // `time=`, then `rejectTime=`, then `duration=`, as the shell command
+    // of Android 9 and 11 prints them.
     for op in names {
         let mut line = format!("{op}: {}", a.op_mode(&p.name, op));
         if let Some(keys) = p.ops.get(op) {
-            if let Some((t, d)) = keys
-                .values()
-                .filter_map(|k| k.access.map(|t| (t, k.duration)))
-                .max_by_key(|x| x.0)
-            {
+            let latest = latest_access(keys);
+            if let Some((t, _)) = latest {
                 let _ = write!(line, "; time={} ago", fmt_duration(now - t));
-                if let Some(d) = d {
-                    let _ = write!(line, "; duration={}", fmt_duration(d));
-                }
             }
             if let Some(t) = keys.values().filter_map(|k| k.reject).max() {
                 let _ = write!(line, "; rejectTime={} ago", fmt_duration(now - t));
+            }
+            if let Some((_, Some(d))) = latest {
+                let _ = write!(line, "; duration={}", fmt_duration(d));
             }
         }
         o.push_str(&line);
@@ -205,6 +314,9 @@ fn record(a: &Android, pkg: &str, task: u32) -> String {
 
 /// `dumpsys activity activities`.
 pub fn activities(a: &Android) -> String {
+    if !a.release.has_top_resumed() {
+        return activities_task_records(a);
+    }
     let mut o = String::from(
         "ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)\nDisplay #0 (activities from top to bottom):\n",
     );
@@ -261,11 +373,82 @@ pub fn activities(a: &Android) -> String {
     o
 }
 
+/// Android 9's `dumpsys activity activities` (before `topResumedActivity`
+/// and `Task{...}`): one `Stack #N` per task with its `TaskRecord{...}`,
+/// the history, `Running activities`, `mResumedActivity:` in the visible
+/// stack, then `ResumedActivity:` (AMS `dumpActivitiesLocked` at pie).
+fn activities_task_records(a: &Android) -> String {
+    let mut o = String::from(
+        "ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)\nDisplay #0 (activities from top to bottom):\n",
+    );
+    let top = a.top_task().map(|t| t.id);
+    for t in a.tasks.iter().rev() {
+        let uid = a.packages.get(&t.pkg).map_or(1000, |p| p.uid);
+        let visible = Some(t.id) == top;
+        let home = t.pkg == LAUNCHER;
+        let rec = record(a, &t.pkg, t.id);
+        let task = format!(
+            "TaskRecord{{{} #{} {}={} U=0 StackId={} sz=1}}",
+            ident(t.id + 5),
+            t.id,
+            if home { "I" } else { "A" },
+            if home {
+                format!("{LAUNCHER}/.NexusLauncherActivity")
+            } else {
+                t.pkg.clone()
+            },
+            t.id
+        );
+        let _ = writeln!(
+            o,
+            "  Stack #{}: type={} mode=fullscreen",
+            t.id,
+            if home { "home" } else { "standard" }
+        );
+        let _ = writeln!(o, "  isSleeping=false");
+        let _ = writeln!(o, "  mBounds=Rect(0, 0 - 0, 0)");
+        let _ = writeln!(o, "    Task id #{}", t.id);
+        let _ = writeln!(o, "    mBounds=Rect(0, 0 - 0, 0)");
+        let _ = writeln!(o, "    * {task}");
+        let _ = writeln!(
+            o,
+            "      userId=0 effectiveUid={} mCallingUid=2000 mUserSetupComplete=true mCallingPackage=null",
+            u0a(uid)
+        );
+        let _ = writeln!(o, "      * Hist #0: {rec}");
+        let _ = writeln!(o, "          packageName={} processName={}", t.pkg, t.pkg);
+        if let Some(pid) = a.main_pid(&t.pkg) {
+            let _ = writeln!(
+                o,
+                "          app=ProcessRecord{{{} {pid}:{}/{}}}",
+                ident(pid),
+                t.pkg,
+                u0a(uid)
+            );
+        }
+        let _ = writeln!(o, "\n    Running activities (most recent first):");
+        let _ = writeln!(o, "      {task}");
+        let _ = writeln!(o, "        Run #0: {rec}");
+        if visible {
+            let _ = writeln!(o, "\n    mResumedActivity: {rec}");
+        } else {
+            let _ = writeln!(o, "\n    mLastPausedActivity: {rec}");
+        }
+        o.push('\n');
+    }
+    if let Some(t) = a.top_task() {
+        let _ = writeln!(o, "  ResumedActivity: {}", record(a, &t.pkg, t.id));
+    }
+    o
+}
+
 /// The focused window's name, as `mCurrentFocus` shows it.
 fn focus_window(a: &Android) -> String {
     match &a.dialog {
         Some(Dialog::Permission { .. }) => format!(
-            "{PERMCTRL}/com.android.permissioncontroller.permission.ui.GrantPermissionsActivity"
+            "{}/{}",
+            a.release.permission_controller(),
+            a.release.grant_activity()
         ),
         Some(Dialog::Crash { pkg }) => {
             format!(
@@ -300,7 +483,18 @@ pub fn window(a: &Android) -> String {
         focus_window(a)
     );
     if let Some(t) = a.top_task() {
-        let _ = writeln!(o, "  mFocusedApp={}", record(a, &t.pkg, t.id));
+        let rec = record(a, &t.pkg, t.id);
+        if a.release.has_top_resumed() {
+            let _ = writeln!(o, "  mFocusedApp={rec}");
+        } else {
+            // Android 8.1/9: `AppWindowToken{... token=Token{... ActivityRecord{...}}}`.
+            let _ = writeln!(
+                o,
+                "  mFocusedApp=AppWindowToken{{{} token=Token{{{} {rec}}}}}",
+                ident(t.id + 11),
+                ident(t.id + 13)
+            );
+        }
     }
     o
 }
@@ -325,8 +519,21 @@ pub fn reason_name(r: u8) -> &'static str {
     }
 }
 
-/// `dumpsys activity exit-info [PKG]` (AppExitInfoTracker layout).
+/// What `dumpsys activity CMD` prints on Android 9 for a command it does
+/// not know (`exit-info` came with 11): `ShellCommand.handleDefaultCommands`
+/// prints `Unknown command:`, then AMS `doDump` its two lines.
+pub fn unknown_activity_command(cmd: &str) -> String {
+    format!(
+        "Unknown command: {cmd}\nBad activity command, or no activities match: {cmd}\nUse -h for help.\n"
+    )
+}
+
+/// `dumpsys activity exit-info [PKG]` (AppExitInfoTracker layout, 11+;
+/// on Android 9 the unknown-command answer).
 pub fn exit_info(a: &Android, only: Option<&str>) -> String {
+    if !a.release.has_exit_info() {
+        return unknown_activity_command("exit-info");
+    }
     let mut o = String::from("ACTIVITY MANAGER PROCESS EXIT INFO (dumpsys activity exit-info)\n");
     let _ = writeln!(
         o,

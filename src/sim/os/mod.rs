@@ -3,8 +3,9 @@
 //! shell commands on it and push/pull files. This file owns the device
 //! object, its configuration, the fault hooks and the timer tasks; the
 //! system state is in [`android`], the shell in [`shell`] and [`commands`],
-//! the output formats in [`dumps`] and [`logcat`], the app model in
-//! [`model`].
+//! the output formats in [`dumps`] and [`logcat`], the system dialogs in
+//! [`dialogs`], the app model in [`model`], and what differs between
+//! Android releases (9, 11, 14) in [`release`].
 
 // Text formatting code: `write!`-into-String and date parts (y, m, d, h, s)
 // read better than the pedantic alternatives here.
@@ -19,11 +20,13 @@
 pub mod android;
 pub mod clock;
 pub mod commands;
+pub mod dialogs;
 pub mod dumps;
 pub mod fs;
 pub mod logcat;
 pub mod model;
 pub mod perms;
+pub mod release;
 pub mod shell;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +39,7 @@ use android::{Android, TimerStart};
 use clock::{SimClock, SimMillis};
 use logcat::Logs;
 pub use model::{AppModel, ModelError};
+pub use release::Release;
 
 /// Extra delays that mimic a real device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,9 +52,12 @@ pub enum Latency {
     Realistic,
 }
 
-/// How the simulated device looks.
+/// How the simulated device looks. `android` picks the release profile
+/// (dialogs, logcat, dumps); `sdk`, `release` and the product names are
+/// what `getprop` prints, set to the profile's by [`DeviceConfig::for_release`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceConfig {
+    pub android: Release,
     pub serial: String,
     pub product_name: String,
     pub model: String,
@@ -70,13 +77,22 @@ pub struct DeviceConfig {
 
 impl Default for DeviceConfig {
     fn default() -> Self {
+        Self::for_release(Release::default())
+    }
+}
+
+impl DeviceConfig {
+    /// A Google emulator image of this release, everything else default.
+    pub fn for_release(android: Release) -> Self {
+        let (product, model, device) = android.product();
         Self {
+            android,
             serial: "emulator-5554".into(),
-            product_name: "sdk_gphone64_x86_64".into(),
-            model: "sdk_gphone64_x86_64".into(),
-            device_name: "emu64xa".into(),
-            sdk: 34,
-            release: "14".into(),
+            product_name: product.into(),
+            model: model.into(),
+            device_name: device.into(),
+            sdk: android.sdk(),
+            release: android.release().into(),
             width: 1080,
             height: 2400,
             density: 420,
@@ -116,7 +132,8 @@ impl SimDevice {
         let clock = Arc::new(SimClock::new(config.start_wall_clock, config.time_scale));
         let logs = Arc::new(Logs::default());
         #[allow(clippy::cast_possible_wrap)]
-        let mut a = Android::new(
+        let mut a = Android::with_release(
+            config.android,
             clock.clone(),
             logs.clone(),
             config.width as i32,

@@ -1,6 +1,9 @@
-//! Pure permission knowledge: runtime permission groups, the dialog text
-//! per group, appops op names and the permission each op needs, and the
-//! permission flag bits with their `dumpsys package` names.
+//! Pure permission knowledge: runtime permission groups, appops op names
+//! and the permission each op needs, and the permission flag bits with
+//! their `dumpsys package` names per release. (The dialog's wording per
+//! release is in `release.rs`.)
+
+use super::release::Release;
 
 /// `FLAG_PERMISSION_USER_SET`: the user answered (denied once).
 pub const USER_SET: u32 = 1;
@@ -8,6 +11,8 @@ pub const USER_SET: u32 = 1;
 pub const USER_FIXED: u32 = 2;
 pub const USER_SENSITIVE_WHEN_GRANTED: u32 = 256;
 pub const USER_SENSITIVE_WHEN_DENIED: u32 = 512;
+/// `FLAG_PERMISSION_ONE_TIME` (Android 11+): "Only this time".
+pub const ONE_TIME: u32 = 65_536;
 
 const FLAG_NAMES: &[(u32, &str, &str)] = &[
     (1, "USER_SET", "user-set"),
@@ -52,6 +57,40 @@ pub fn flags_string(flags: u32) -> String {
     format!("[ {}]", names.join("|"))
 }
 
+/// The `, flags=[ ...]` suffix of a runtime-permission line on a release.
+/// Android 9 and 11 print nothing for no flags (`permissionFlagsToString`
+/// returns an empty string) and 9 names bit 8 `REVOKE_ON_UPGRADE` (11
+/// renamed it `REVOKED_COMPAT`); on 9 the bits added by 10 and 11
+/// (`USER_SENSITIVE_*`, `ONE_TIME`) are printed as numbers. Android 14
+/// keeps the simulator's `[ ]` for no flags.
+pub fn flags_suffix(release: Release, flags: u32) -> String {
+    match release {
+        Release::Android14 => format!(", flags={}", flags_string(flags)),
+        _ if flags == 0 => String::new(),
+        Release::Android11 => format!(", flags={}", flags_string(flags)),
+        Release::Android9 => {
+            let mut names = Vec::new();
+            let mut bit = 1u32;
+            while bit != 0 {
+                if flags & bit != 0 {
+                    names.push(match bit {
+                        1 => "USER_SET".to_string(),
+                        2 => "USER_FIXED".to_string(),
+                        4 => "POLICY_FIXED".to_string(),
+                        8 => "REVOKE_ON_UPGRADE".to_string(),
+                        16 => "SYSTEM_FIXED".to_string(),
+                        32 => "GRANTED_BY_DEFAULT".to_string(),
+                        64 => "REVIEW_REQUIRED".to_string(),
+                        other => other.to_string(),
+                    });
+                }
+                bit = bit.wrapping_shl(1);
+            }
+            format!(", flags=[ {}]", names.join("|"))
+        }
+    }
+}
+
 /// A `pm set-permission-flags` name (`user-set`, `user-fixed`...).
 pub fn flag_from_cli(name: &str) -> Option<u32> {
     FLAG_NAMES
@@ -83,24 +122,6 @@ pub fn group_of(perm: &str) -> Option<&'static str> {
         "BODY_SENSORS" => "SENSORS",
         _ => return None,
     })
-}
-
-/// The dialog message for a group, as the permission controller words it.
-pub fn group_message(group: &str, label: &str) -> String {
-    let what = match group {
-        "LOCATION" => "access this device's location",
-        "CAMERA" => "take pictures and record video",
-        "MICROPHONE" => "record audio",
-        "CONTACTS" => "access your contacts",
-        "PHONE" => "make and manage phone calls",
-        "CALL_LOG" => "access your phone call logs",
-        "SMS" => "send and view SMS messages",
-        "CALENDAR" => "access your calendar",
-        "STORAGE" => "access photos and media on this device",
-        "NOTIFICATIONS" => "send you notifications",
-        _ => "access sensor data about your vital signs",
-    };
-    format!("Allow {label} to {what}?")
 }
 
 /// Groups whose dialog offers "While using the app" / "Only this time".
