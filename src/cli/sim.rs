@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use crate::exit::Exit;
 use crate::sim::adbd::AuthMode;
-use crate::sim::os::Latency;
+use crate::sim::os::{Latency, Release};
 use crate::sim::runner::{self, SimOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -20,6 +20,31 @@ pub enum LatencyArg {
     /// Typical real costs: ~2 s per uiautomator dump, 150 ms per screencap,
     /// 300-800 ms per activity start, animations after taps.
     Realistic,
+}
+
+/// The Android release the simulated devices behave as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum AndroidArg {
+    /// Android 9 (API 28): packageinstaller dialog, old appops dump, no exit-info.
+    #[value(name = "9")]
+    Android9,
+    /// Android 11 (API 30): permission controller with one-time grants.
+    #[value(name = "11")]
+    Android11,
+    /// Android 14 (API 34).
+    #[default]
+    #[value(name = "14")]
+    Android14,
+}
+
+impl From<AndroidArg> for Release {
+    fn from(a: AndroidArg) -> Self {
+        match a {
+            AndroidArg::Android9 => Release::Android9,
+            AndroidArg::Android11 => Release::Android11,
+            AndroidArg::Android14 => Release::Android14,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -34,6 +59,9 @@ pub struct SimArgs {
     /// How many devices to serve.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub devices: u16,
+    /// The Android release the devices behave as (dialogs, logcat, dumps).
+    #[arg(long, value_enum, default_value_t, value_name = "VERSION")]
+    pub android: AndroidArg,
     #[arg(long, value_enum, default_value_t)]
     pub latency: LatencyArg,
     /// How the devices answer an adb server's authorisation.
@@ -81,6 +109,7 @@ pub(crate) fn run(args: &SimArgs) -> Exit {
         apps: args.apps.clone(),
         port: args.port,
         devices: args.devices,
+        android: args.android.into(),
         latency: match args.latency {
             LatencyArg::None => Latency::None,
             LatencyArg::Realistic => Latency::Realistic,
@@ -105,8 +134,9 @@ pub(crate) fn run(args: &SimArgs) -> Exit {
         let _ = writeln!(out, "control\t{}", sim.control_addr);
         super::print_stdout(&out);
         tracing::info!(
-            "serving {} simulated device(s); connect with `adb connect HOST:PORT`",
-            sim.devices.len()
+            "serving {} simulated {} device(s); connect with `adb connect HOST:PORT`",
+            sim.devices.len(),
+            opts.android
         );
         wait_for_shutdown().await;
         Exit::Success

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::adbd::{AuthMode, DeviceServer};
 use super::ctl::{self, CtlCommand, Target};
-use super::os::{AppModel, DeviceConfig, Latency, ModelError, SimDevice};
+use super::os::{AppModel, DeviceConfig, Latency, ModelError, Release, SimDevice};
 
 /// How to run the simulator.
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub struct SimOptions {
     /// that ports in 5555..=5585 show as `emulator-NNNN`. 0 picks free ports.
     pub port: u16,
     pub devices: u16,
+    /// The Android release every device behaves as.
+    pub android: Release,
     pub latency: Latency,
     pub auth: AuthMode,
     pub seed: u64,
@@ -35,6 +37,7 @@ impl Default for SimOptions {
             apps: PathBuf::from("fixtures/apps"),
             port: 0,
             devices: 1,
+            android: Release::default(),
             latency: Latency::None,
             auth: AuthMode::Accept,
             seed: 1,
@@ -175,7 +178,7 @@ pub async fn start(opts: &SimOptions) -> Result<RunningSim, SimError> {
             latency: opts.latency,
             seed: opts.seed.wrapping_add(u64::from(i)),
             time_scale: opts.time_scale,
-            ..DeviceConfig::default()
+            ..DeviceConfig::for_release(opts.android)
         };
         let device = SimDevice::new(config, apps.clone());
         let server =
