@@ -52,6 +52,8 @@ const HIGH_BAR: f32 = 0.99;
 const REFINE_MARGIN: f32 = 0.05;
 /// Candidates the quick search follows below its coarsest level.
 const QUICK_KEEP: usize = 3;
+/// The best coarse peaks the quick search follows down in any case.
+const COARSE_KEEP: usize = 2;
 /// Distinct candidates a scale refinement keeps at each stage, coarse to
 /// fine (the last width holds for any further stage).
 const BEAM: [usize; 4] = [12, 6, 3, 2];
@@ -980,29 +982,38 @@ fn follow_peaks(levels: &mut [MapContext], plane: &Plane, mask: Option<&Plane>) 
     let Some(map) = coarse.score_map(&mut levels[top]) else {
         return Vec::new();
     };
-    let mut cands = if top == 0 {
+    let coarse_peaks = if top == 0 {
         argmax(&map).into_iter().collect()
     } else {
         peaks(&map, coarse.width(), coarse.height(), BEST_PEAKS)
     };
+    // Each candidate keeps the rank of the coarse peak it came from: the
+    // best coarse peaks are followed down whatever their finer scores,
+    // since at a scale a little off the true one the true place leads the
+    // coarse map but not the fine one, and it is the seed a range refines.
+    let mut cands: Vec<(Cand, usize)> = coarse_peaks.into_iter().zip(0..).collect();
     for level in (0..top).rev() {
         let t = &prepared[level];
         let img = &levels[level].plane;
         let Some(all) = Positions::all(img, t.width(), t.height()) else {
             return Vec::new();
         };
-        let mut next: Vec<Cand> = Vec::with_capacity(cands.len());
-        for c in &cands {
+        let mut next: Vec<(Cand, usize)> = Vec::with_capacity(cands.len());
+        for &(c, rank) in &cands {
             let r = climb(t, img, all, 2 * c.x, 2 * c.y);
-            if !next.iter().any(|n| n.x == r.x && n.y == r.y) {
-                next.push(r);
+            if !next.iter().any(|(n, _)| n.x == r.x && n.y == r.y) {
+                next.push((r, rank));
             }
         }
-        next.sort_by(|a, b| b.score.total_cmp(&a.score));
-        next.truncate(QUICK_KEEP);
+        next.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+        let mut kept = 0;
+        next.retain(|&(_, rank)| {
+            kept += 1;
+            kept <= QUICK_KEEP || rank < COARSE_KEEP
+        });
         cands = next;
     }
-    cands
+    cands.into_iter().map(|(c, _)| c).collect()
 }
 
 /// The first highest value in raster order, as OpenCV's `minMaxLoc`.
