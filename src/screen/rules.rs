@@ -299,12 +299,30 @@ fn button(w: &Window<'_>, c: &Control, role: Role, names: &Names) -> Button {
     }
 }
 
-/// The first of `roles` whose labels hold the control's label.
+/// The first of `roles` whose labels hold the control's label, or, for a
+/// label in two languages (`同意 Agree`, `不同意 / Disagree`), the role
+/// every part of it has.
 fn role_by_label(c: &Control, roles: &[Role], wording: &Wording) -> Option<Role> {
-    roles
+    if let Some(r) = roles
         .iter()
         .copied()
         .find(|&r| wording.is_label(r, &c.norm))
+    {
+        return Some(r);
+    }
+    let parts: Vec<String> = c
+        .label
+        .split(|ch: char| ch.is_whitespace() || matches!(ch, '/' | '|' | '·' | '｜'))
+        .map(normalise)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    roles
+        .iter()
+        .copied()
+        .find(|&r| parts.iter().all(|p| wording.is_label(r, p)))
 }
 
 fn is_system_package(p: &str, wording: &Wording) -> bool {
