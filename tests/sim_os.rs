@@ -165,7 +165,7 @@ async fn consent_screen_then_permission_flags_and_auto_denial() {
     let xml = sh(&d, "uiautomator dump /dev/tty").await.out;
     assert!(!xml.contains("permission_message"));
     let log = sh(&d, "logcat -d").await.out;
-    let start = Regex::new(r"(?m)^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+ +\d+ I ActivityTaskManager: START u0 \{act=android\.content\.pm\.action\.REQUEST_PERMISSIONS pkg=com\.google\.android\.permissioncontroller cmp=com\.google\.android\.permissioncontroller/com\.android\.permissioncontroller\.permission\.ui\.GrantPermissionsActivity \(has extras\)\} from uid \d+$").unwrap();
+    let start = Regex::new(r"(?m)^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +\d+ +\d+ I ActivityTaskManager: START u0 \{act=android\.content\.pm\.action\.REQUEST_PERMISSIONS pkg=com\.google\.android\.permissioncontroller cmp=com\.google\.android\.permissioncontroller/com\.android\.permissioncontroller\.permission\.ui\.GrantPermissionsActivity \(has extras\)\} with LAUNCH_MULTIPLE from uid \d+ \(BAL_ALLOW_VISIBLE_WINDOW\) result code=0$").unwrap();
     assert_eq!(start.find_iter(&log).count(), 3, "{log}");
 }
 

@@ -46,6 +46,8 @@ struct Expect {
     grant_component: &'static str,
     /// The tag of START lines.
     task_tag: &'static str,
+    /// A regex for how the permission request's START line ends.
+    start_tail: &'static str,
     /// `Start proc ... for HOSTING`.
     hosting: &'static str,
     exit_info: bool,
@@ -63,6 +65,7 @@ fn expect(release: Release) -> Expect {
             prefix: "com.android.packageinstaller:id/",
             grant_component: "com.android.packageinstaller/.permission.ui.GrantPermissionsActivity",
             task_tag: "ActivityManager",
+            start_tail: r" from uid \d+$",
             hosting: "activity",
             exit_info: false,
             one_time: false,
@@ -76,6 +79,7 @@ fn expect(release: Release) -> Expect {
             prefix: "com.android.permissioncontroller:id/",
             grant_component: "com.google.android.permissioncontroller/com.android.permissioncontroller.permission.ui.GrantPermissionsActivity",
             task_tag: "ActivityTaskManager",
+            start_tail: r" from uid \d+$",
             hosting: "top-activity",
             exit_info: true,
             one_time: true,
@@ -89,6 +93,8 @@ fn expect(release: Release) -> Expect {
             prefix: "com.android.permissioncontroller:id/",
             grant_component: "com.google.android.permissioncontroller/com.android.permissioncontroller.permission.ui.GrantPermissionsActivity",
             task_tag: "ActivityTaskManager",
+            // As the real Android 14 capture's START lines end.
+            start_tail: r" with LAUNCH_MULTIPLE from uid \d+ \(BAL_ALLOW_VISIBLE_WINDOW\) result code=0$",
             hosting: "next-top-activity",
             exit_info: true,
             one_time: true,
@@ -426,10 +432,11 @@ async fn denial_flow(release: Release) {
     let (text, log) = r.logcat().await;
     let tag = want.task_tag;
     let start = Regex::new(&format!(
-        r"(?m)^\d\d-\d\d \d\d:\d\d:\d\d\.\d{{3}} +\d+ +\d+ I {}: START u0 \{{act=android\.content\.pm\.action\.REQUEST_PERMISSIONS pkg={} cmp={} \(has extras\)\}} from uid \d+",
+        r"(?m)^\d\d-\d\d \d\d:\d\d:\d\d\.\d{{3}} +\d+ +\d+ I {}: START u0 \{{act=android\.content\.pm\.action\.REQUEST_PERMISSIONS pkg={} cmp={} \(has extras\)\}}{}",
         regex::escape(tag),
         regex::escape(controller),
         regex::escape(want.grant_component),
+        want.start_tail,
     ))
     .expect("regex");
     assert_eq!(start.find_iter(&text).count(), 3, "{text}");

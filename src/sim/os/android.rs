@@ -697,14 +697,17 @@ impl Android {
             .ok_or_else(|| {
                 format!("Activity class {{{pkg}/{pkg}.MainActivity}} does not exist.")
             })?;
-        let from_uid = match by {
-            Launcher::Shell => SHELL_UID,
-            Launcher::Home => 10_050,
+        // The shell holds START_ACTIVITIES_FROM_BACKGROUND; the home app
+        // is an allowlisted component (AOSP 14's BAL checks).
+        let (from_uid, bal) = match by {
+            Launcher::Shell => (SHELL_UID, "BAL_ALLOW_PERMISSION"),
+            Launcher::Home => (10_050, "BAL_ALLOW_ALLOWLISTED_COMPONENT"),
         };
+        let tail = self.release.start_tail(from_uid, bal);
         self.task(
             'I',
             &format!(
-                "START u0 {{act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10200000 cmp={}}} from uid {from_uid}",
+                "START u0 {{act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10200000 cmp={}}}{tail}",
                 short_component(&model.package, &model.activity_class())
             ),
         );
@@ -1003,10 +1006,11 @@ impl Android {
         self.task(
             'I',
             &format!(
-                "START u0 {{act=android.content.pm.action.REQUEST_PERMISSIONS pkg={} cmp={} (has extras)}} from uid {}",
+                "START u0 {{act=android.content.pm.action.REQUEST_PERMISSIONS pkg={} cmp={} (has extras)}}{}",
                 self.release.permission_controller(),
                 self.release.grant_component(),
-                p.uid
+                // The app asks from its visible window.
+                self.release.start_tail(p.uid, "BAL_ALLOW_VISIBLE_WINDOW")
             ),
         );
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();

@@ -270,6 +270,21 @@ impl Release {
         }
     }
 
+    /// How a `START u0 {...}` line ends after the intent: ` from uid N` up
+    /// to 11; on 13+ the launch mode, the uid, the background-start verdict
+    /// and the result, as in the real Android 14 capture (`... with
+    /// LAUNCH_MULTIPLE from uid 1000 (BAL_ALLOW_ALLOWLISTED_UID) result
+    /// code=0`). `bal` is the verdict AOSP 14's
+    /// BackgroundActivityStartController gives the caller.
+    pub fn start_tail(self, uid: u32, bal: &str) -> String {
+        match self {
+            Release::Android9 | Release::Android11 => format!(" from uid {uid}"),
+            Release::Android14 => {
+                format!(" with LAUNCH_MULTIPLE from uid {uid} ({bal}) result code=0")
+            }
+        }
+    }
+
     /// `Displayed COMP: +Nms` (9, 11) or `Displayed COMP for user 0: +Nms` (14).
     pub fn displayed_line(self, component: &str, ms: u32) -> String {
         match self {
