@@ -2,7 +2,8 @@
 # The demo's main job, until the scenario engine lands: validate the example
 # scenarios, boot the built-in simulated device, drive it through Debian's
 # real adb server as an emulator would be driven, list it with `consentry
-# devices`, and show what the tool's parsers read back. Uses a private adb
+# devices`, show what `consentry inspect` reads on its screens (a consent
+# screen, a permission dialog), and what the tool's parsers read back. Uses a private adb
 # server port and cleans up after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,13 @@ $bin parse uiautomator "$out/window_dump.xml" --summary
 grep -o 'text="[^"]*"' "$out/window_dump.xml" | grep -v 'text=""' | head -6
 adb -s "$serial" exec-out screencap -p > "$out/screen.png"
 echo "screenshot: $out/screen.png ($(wc -c < "$out/screen.png") bytes)"
+
+step "what the screen is, and what its buttons do: consentry inspect"
+$bin inspect --device "$serial"
+adb -s "$serial" shell am force-stop com.example.tidynotes
+adb -s "$serial" shell monkey -p com.example.gatekeeper -c android.intent.category.LAUNCHER 1 >/dev/null
+$bin inspect --device "$serial"
+adb -s "$serial" shell am force-stop com.example.gatekeeper
 
 step "what the parsers read from the device"
 adb -s "$serial" shell logcat -d > "$out/logcat.txt"

@@ -561,15 +561,13 @@ fn app_screen(w: &Window<'_>, wording: &Wording, names: &Names) -> Understanding
     if let Some((b, texts)) = consent {
         u.kind = Kind::ConsentDialog;
         u.buttons = in_box(b);
-        let with_policy = texts
-            .iter()
-            .filter(|(_, t)| wording.policy.in_text(&normalise(t)))
-            .max_by_key(|(_, t)| t.chars().count())
-            .or_else(|| texts.iter().max_by_key(|(_, t)| t.chars().count()));
-        u.message = with_policy.map(|(_, t)| t.clone());
+        // The policy text is the box's longest; a shorter first one is
+        // the title.
+        let body = texts.iter().max_by_key(|(_, t)| t.chars().count());
+        u.message = body.map(|(_, t)| t.clone());
         u.title = texts
             .first()
-            .filter(|(j, _)| Some(*j) != with_policy.map(|(m, _)| *m))
+            .filter(|(j, _)| Some(*j) != body.map(|(m, _)| *m))
             .map(|(_, t)| t.clone());
     } else if let Some((b, texts)) = role_buttons
         .iter()
