@@ -209,3 +209,40 @@ fn parse_bad_input_exits_2() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn parse_logcat_summary_streams_and_counts_as_the_whole_parse_does() {
+    // The summary is read line by line (flat memory); it must count what
+    // parsing the whole text counts, on every real capture.
+    let dir = std::path::Path::new("../shared/real-captures/logcat");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).expect("real captures beside the checkout") {
+        let path = e.expect("entry").path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).expect("readable")).into_owned();
+        let want =
+            serde_json::to_value(consentry::android::logcat::parse(&text).summary).expect("json");
+        let out = consentry()
+            .args(["parse", "logcat"])
+            .arg(&path)
+            .arg("--summary")
+            .assert()
+            .success();
+        let got: serde_json::Value =
+            serde_json::from_slice(&out.get_output().stdout).expect("json");
+        assert_eq!(got, want, "{}", path.display());
+        // From stdin too, with CRLF line ends and no final newline.
+        let crlf = text.trim_end().replace('\n', "\r\n");
+        let out = consentry()
+            .args(["parse", "logcat", "-", "--summary"])
+            .write_stdin(crlf.clone())
+            .assert()
+            .success();
+        let got: serde_json::Value =
+            serde_json::from_slice(&out.get_output().stdout).expect("json");
+        let want =
+            serde_json::to_value(consentry::android::logcat::parse(&crlf).summary).expect("json");
+        assert_eq!(got, want, "{} (CRLF, stdin)", path.display());
+        n += 1;
+    }
+    assert!(n >= 4, "only {n} captures");
+}

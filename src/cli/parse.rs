@@ -56,7 +56,49 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// A logcat summary read line by line, keeping only the few entries the
+/// parser looks back at: memory stays flat however long the log.
+fn logcat_summary(path: &PathBuf) -> std::io::Result<android::logcat::Summary> {
+    use std::io::BufRead;
+    let mut reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::new(std::fs::File::open(path)?))
+    };
+    let mut parser = android::logcat::Parser::new();
+    let mut recent = std::collections::VecDeque::new();
+    let mut bytes = Vec::new();
+    loop {
+        bytes.clear();
+        if reader.read_until(b'\n', &mut bytes)? == 0 {
+            break;
+        }
+        parser.feed(&String::from_utf8_lossy(&bytes), &mut recent);
+        // A crash's `Process:` line looks back four entries; a continuation
+        // line, one.
+        while recent.len() > 8 {
+            recent.pop_front();
+        }
+    }
+    Ok(parser.summary().clone())
+}
+
 pub(crate) fn run(args: &ParseArgs) -> Exit {
+    if args.kind == Kind::Logcat && args.summary {
+        return match logcat_summary(&args.file) {
+            Ok(s) => {
+                super::print_stdout(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&s).unwrap_or_default()
+                ));
+                Exit::Success
+            }
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", args.file.display());
+                Exit::Usage
+            }
+        };
+    }
     let text = match read(&args.file) {
         Ok(t) => t,
         Err(e) => {
