@@ -350,3 +350,60 @@ fn a_wording_file_teaches_a_new_label() {
     assert_eq!(json["kind"], "consent-dialog");
     assert_eq!(json["buttons"][0]["role"], "agree");
 }
+
+/// A dump written here (not a capture): one window of `package` holding a
+/// message and buttons with these labels, with no AOSP ids.
+fn oem_dialog(package: &str, message: &str, buttons: &[&str]) -> Understanding {
+    let node = |text: &str, class: &str, clickable: bool, top: u32| {
+        format!(
+            r#"<node index="0" text="{text}" resource-id="{package}:id/v{top}" class="{class}" package="{package}" content-desc="" checkable="false" checked="false" clickable="{clickable}" enabled="true" focusable="{clickable}" focused="false" scrollable="false" long-clickable="false" password="false" selected="false" bounds="[60,{top}][1020,{}]" />"#,
+            top + 100
+        )
+    };
+    let mut xml = format!(
+        r#"<hierarchy rotation="0"><node index="0" text="" resource-id="" class="android.widget.FrameLayout" package="{package}" content-desc="" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" scrollable="false" long-clickable="false" password="false" selected="false" bounds="[0,1400][1080,2400]">"#
+    );
+    xml.push_str(&node(message, "android.widget.TextView", false, 1450));
+    for (k, b) in buttons.iter().enumerate() {
+        xml.push_str(&node(
+            b,
+            "android.widget.Button",
+            true,
+            1600 + 120 * u32::try_from(k).unwrap(),
+        ));
+    }
+    xml.push_str("</node></hierarchy>");
+    let tree = uiautomator::parse(&xml).expect("parses");
+    screen::understand(&tree, None, &Wording::builtin())
+}
+
+#[test]
+fn an_oem_permission_dialog_without_aosp_ids_is_read_by_its_labels() {
+    let u = oem_dialog(
+        "com.lbe.security.miui",
+        "允许“地图”获取此设备的位置信息吗？",
+        &["仅在使用中允许", "拒绝"],
+    );
+    assert_eq!(u.kind, Kind::PermissionDialog);
+    assert_eq!(u.permission.as_deref(), Some("LOCATION"));
+    let roles: Vec<Role> = u.buttons.iter().map(|b| b.role).collect();
+    assert_eq!(roles, [Role::AllowForeground, Role::Deny]);
+    let u = oem_dialog(
+        "com.huawei.systemmanager",
+        "是否允许“相机大师”使用麦克风录音？",
+        &["始终允许", "禁止"],
+    );
+    assert_eq!(u.kind, Kind::PermissionDialog);
+    assert_eq!(u.permission.as_deref(), Some("MICROPHONE"));
+    assert_eq!(
+        u.buttons.iter().map(|b| b.role).collect::<Vec<_>>(),
+        [Role::Allow, Role::Deny]
+    );
+    // The same labels in an app's own window are not a system dialog.
+    let u = oem_dialog(
+        "com.example.maps",
+        "允许“地图”获取此设备的位置信息吗？",
+        &["允许", "拒绝"],
+    );
+    assert_ne!(u.kind, Kind::PermissionDialog);
+}

@@ -572,13 +572,27 @@ fn app_screen(w: &Window<'_>, wording: &Wording, names: &Names) -> Understanding
     } else if let Some((b, texts)) = role_buttons
         .iter()
         .filter(|&&(_, r)| r != Role::Skip)
-        .find_map(|&(k, _)| {
-            // A rationale: a button whose box asks for a permission.
+        .find_map(|&(k, r)| {
+            // A rationale: a button whose box asks for a permission, in so
+            // many words, or names a permission's group beside an allow,
+            // deny or settings button (an app's own pre-permission dialog).
             let b = w.container(ctls[k].at)?;
             let texts = box_texts(b);
+            let answers = matches!(
+                r,
+                Role::Allow
+                    | Role::AllowForeground
+                    | Role::AllowOnce
+                    | Role::Deny
+                    | Role::DenyForever
+                    | Role::Settings
+            );
             texts
                 .iter()
-                .any(|(_, t)| wording.permission.in_text(&normalise(t)))
+                .any(|(_, t)| {
+                    wording.permission.in_text(&normalise(t))
+                        || (answers && wording.permission_group(t).is_some())
+                })
                 .then_some((b, texts))
         })
     {
