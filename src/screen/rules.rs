@@ -3,7 +3,7 @@
 //! only: by package and resource id first, then by the wording data and
 //! the tree's structure (a dialog's texts are those near its buttons).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::wording::{Wording, normalise, without_countdown};
 use super::{Button, Entry, Kind, Purpose, Role, Selector, Toggle, Understanding};
@@ -249,23 +249,28 @@ pub(super) fn understand(tree: &UiTree, wording: &Wording) -> Understanding {
     let windows: Vec<Window<'_>> = tree.windows.iter().map(Window::new).collect();
     let app = windows
         .iter()
-        .find(|w| !wording.decoration_packages.contains(&w.package) && !w.nodes.is_empty())
-        .or_else(|| windows.first());
-    let app_package = app.map(|w| w.package.clone()).filter(|p| !p.is_empty());
-    for w in &windows {
-        if let Some(mut u) = permission_dialog(w, wording, &names) {
+        .position(|w| !wording.decoration_packages.contains(&w.package) && !w.nodes.is_empty())
+        .or_else(|| (!windows.is_empty()).then_some(0));
+    let app_package = app
+        .map(|k| windows[k].package.clone())
+        .filter(|p| !p.is_empty());
+    // Each window's controls, found once for every rule.
+    let ctls: Vec<Vec<Control>> = windows.iter().map(controls).collect();
+    let seen = windows.iter().zip(&ctls);
+    for (w, c) in seen.clone() {
+        if let Some(mut u) = permission_dialog(w, c, wording, &names) {
             u.app_package = app_package.clone().filter(|p| *p != u.package);
             return u;
         }
     }
-    for w in &windows {
-        if let Some(mut u) = error_dialog(w, wording, &names) {
+    for (w, c) in seen {
+        if let Some(mut u) = error_dialog(w, c, wording, &names) {
             u.app_package = app_package.clone().filter(|p| *p != u.package);
             return u;
         }
     }
     match app {
-        Some(w) => app_screen(w, wording, &names),
+        Some(k) => app_screen(&windows[k], &ctls[k], wording, &names),
         None => blank(Kind::App, String::new()),
     }
 }
@@ -333,7 +338,41 @@ fn is_system_package(p: &str, wording: &Wording) -> bool {
 /// The runtime-permission dialog: by AOSP's button ids in a permission or
 /// system package (or ids that name one), else, in a system package, by
 /// an allow and a deny label.
-fn permission_dialog(w: &Window<'_>, wording: &Wording, names: &Names) -> Option<Understanding> {
+/// A system dialog's buttons: by the id map's role for ids `counts`
+/// accepts, else by label among `roles`; and whether any came by id.
+fn system_buttons(
+    w: &Window<'_>,
+    ctls: &[Control],
+    ids: &BTreeMap<String, Role>,
+    counts: impl Fn(&str) -> bool,
+    roles: &[Role],
+    wording: &Wording,
+    names: &Names,
+) -> (Vec<Button>, bool) {
+    let mut buttons = Vec::new();
+    let mut by_id = false;
+    for c in ctls.iter().filter(|c| c.clickable) {
+        let id = &w.nodes[c.at].resource_id;
+        let role = match ids.get(id_name(id)) {
+            Some(&r) if counts(id) => {
+                by_id = true;
+                Some(r)
+            }
+            _ => role_by_label(c, roles, wording),
+        };
+        if let Some(r) = role {
+            buttons.push(button(w, c, r, names));
+        }
+    }
+    (buttons, by_id)
+}
+
+fn permission_dialog(
+    w: &Window<'_>,
+    ctls: &[Control],
+    wording: &Wording,
+    names: &Names,
+) -> Option<Understanding> {
     let system = is_system_package(&w.package, wording);
     let ids_count = |id: &str| {
         system
@@ -342,22 +381,15 @@ fn permission_dialog(w: &Window<'_>, wording: &Wording, names: &Names) -> Option
                 .iter()
                 .any(|p| p == id_package(id))
     };
-    let ctls = controls(w);
-    let mut buttons = Vec::new();
-    let mut by_id = false;
-    for c in ctls.iter().filter(|c| c.clickable) {
-        let id = &w.nodes[c.at].resource_id;
-        let role = match wording.permission_ids.get(id_name(id)) {
-            Some(&r) if ids_count(id) => {
-                by_id = true;
-                Some(r)
-            }
-            _ => role_by_label(c, &PERMISSION_ROLES, wording),
-        };
-        if let Some(r) = role {
-            buttons.push(button(w, c, r, names));
-        }
-    }
+    let (buttons, by_id) = system_buttons(
+        w,
+        ctls,
+        &wording.permission_ids,
+        ids_count,
+        &PERMISSION_ROLES,
+        wording,
+        names,
+    );
     let allows = buttons.iter().any(|b| {
         matches!(
             b.role,
@@ -408,23 +440,21 @@ fn permission_dialog(w: &Window<'_>, wording: &Wording, names: &Names) -> Option
 /// The system's crash or ANR dialog: by the `aerr_*` ids of package
 /// `android`, else, in a system package, by a crash or ANR phrase with a
 /// close, wait or app-info label.
-fn error_dialog(w: &Window<'_>, wording: &Wording, names: &Names) -> Option<Understanding> {
-    let ctls = controls(w);
-    let mut buttons = Vec::new();
-    let mut by_id = false;
-    for c in ctls.iter().filter(|c| c.clickable) {
-        let id = &w.nodes[c.at].resource_id;
-        let role = match wording.app_error_ids.get(id_name(id)) {
-            Some(&r) if id_package(id) == "android" => {
-                by_id = true;
-                Some(r)
-            }
-            _ => role_by_label(c, &ERROR_ROLES, wording),
-        };
-        if let Some(r) = role {
-            buttons.push(button(w, c, r, names));
-        }
-    }
+fn error_dialog(
+    w: &Window<'_>,
+    ctls: &[Control],
+    wording: &Wording,
+    names: &Names,
+) -> Option<Understanding> {
+    let (buttons, by_id) = system_buttons(
+        w,
+        ctls,
+        &wording.app_error_ids,
+        |id: &str| id_package(id) == "android",
+        &ERROR_ROLES,
+        wording,
+        names,
+    );
     let title = w
         .nodes
         .iter()
@@ -505,8 +535,7 @@ fn is_checkbox(n: &UiNode) -> bool {
 
 /// An app's window: its own dialogs, a splash ad, or an ordinary screen;
 /// with its toggles and entries in every case.
-fn app_screen(w: &Window<'_>, wording: &Wording, names: &Names) -> Understanding {
-    let ctls = controls(w);
+fn app_screen(w: &Window<'_>, ctls: &[Control], wording: &Wording, names: &Names) -> Understanding {
     let roles: Vec<Option<Role>> = ctls
         .iter()
         .map(|c| {
@@ -630,7 +659,7 @@ fn app_screen(w: &Window<'_>, wording: &Wording, names: &Names) -> Understanding
             u.checkboxes.push(t);
         }
     }
-    for c in &ctls {
+    for c in ctls {
         let entry = || Entry {
             text: c.label.clone(),
             resource_id: w.nodes[c.at].resource_id.clone(),
