@@ -95,22 +95,16 @@ pub struct Words {
 
 impl Words {
     fn new(words: &[String]) -> Self {
-        let mut normalised: Vec<String> = words
-            .iter()
-            .map(|w| normalise(w))
-            .filter(|w| !w.is_empty())
-            .collect();
-        normalised.sort();
-        normalised.dedup();
-        Words { normalised }
+        let mut w = Words::default();
+        w.extend(words);
+        w
     }
 
     fn extend(&mut self, words: &[String]) {
-        let mut all = std::mem::take(&mut self.normalised);
-        all.extend(words.iter().map(|w| normalise(w)).filter(|w| !w.is_empty()));
-        all.sort();
-        all.dedup();
-        self.normalised = all;
+        self.normalised
+            .extend(words.iter().map(|w| normalise(w)).filter(|w| !w.is_empty()));
+        self.normalised.sort();
+        self.normalised.dedup();
     }
 
     /// Whether the normalised `label` is one of the words.
