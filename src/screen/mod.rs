@@ -12,6 +12,7 @@
 //! comes from `scenarios/builtin/wording.yaml`, none from code. The rules
 //! are in [`rules`]; this module holds the output types.
 
+mod fingerprint;
 mod rules;
 pub mod wording;
 
@@ -21,6 +22,7 @@ use image::RgbaImage;
 use serde::{Deserialize, Serialize};
 
 use crate::android::uiautomator::{Bounds, UiTree};
+pub use fingerprint::{Fingerprint, fingerprint, fingerprint_with, is_text_field, without_digits};
 pub use wording::{Wording, WordingError, normalise};
 
 /// The version of the JSON form ([`Understanding`] serialised); it changes
