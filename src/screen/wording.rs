@@ -72,6 +72,7 @@ struct RawPhrases {
 struct RawEntries {
     deletion: Option<Vec<String>>,
     navigation: Option<Vec<String>>,
+    explore_avoid: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,6 +106,11 @@ impl Words {
             .extend(words.iter().map(|w| normalise(w)).filter(|w| !w.is_empty()));
         self.normalised.sort();
         self.normalised.dedup();
+    }
+
+    /// The words, normalised, in sorted order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.normalised.iter().map(String::as_str)
     }
 
     /// Whether the normalised `label` is one of the words.
@@ -141,6 +147,8 @@ pub struct Wording {
     pub ad: Words,
     pub deletion: Words,
     pub navigation: Words,
+    /// What exploration never taps: see [`Wording::explore_avoids`].
+    pub explore_avoid: Words,
     pub entry_max_chars: usize,
     pub permission_groups: Vec<(String, Words)>,
     pub permission_packages: Vec<String>,
@@ -196,6 +204,7 @@ impl Wording {
             ad: Words::default(),
             deletion: Words::default(),
             navigation: Words::default(),
+            explore_avoid: Words::default(),
             entry_max_chars: 16,
             permission_groups: Vec::new(),
             permission_packages: Vec::new(),
@@ -234,6 +243,7 @@ impl Wording {
         merge(&mut self.ad, raw.phrases.ad.as_ref());
         merge(&mut self.deletion, raw.entries.deletion.as_ref());
         merge(&mut self.navigation, raw.entries.navigation.as_ref());
+        merge(&mut self.explore_avoid, raw.entries.explore_avoid.as_ref());
         if let Some(n) = raw.entry_max_chars {
             self.entry_max_chars = n;
         }
@@ -285,6 +295,19 @@ impl Wording {
     /// Whether the normalised `label` is one of `role`'s labels.
     pub fn is_label(&self, role: Role, label: &str) -> bool {
         self.label(role).is_some_and(|w| w.is(label))
+    }
+
+    /// Whether exploration must not tap a control labelled `label` (as
+    /// the screen shows it): its normalised label is one of the
+    /// `explore_avoid` words, or is at most `entry_max_chars` characters
+    /// long and contains one (`立即支付 ¥6`, `确认注销账号`), as deletion
+    /// entries are found. Longer texts are not read for the words: a
+    /// paragraph that mentions payment is not a pay button.
+    pub fn explore_avoids(&self, label: &str) -> bool {
+        let norm = normalise(label);
+        self.explore_avoid.is(&norm)
+            || (label.trim().chars().count() <= self.entry_max_chars
+                && self.explore_avoid.in_text(&norm))
     }
 
     /// The permission group a dialog message asks for: the group whose
@@ -450,6 +473,7 @@ mod tests {
         }
         assert!(w.deletion.is("注销账号"));
         assert!(w.navigation.is("我的"));
+        assert!(w.explore_avoid.is("退出登录"));
         assert!(w.is_label(Role::Refuse, &normalise("暂不同意")));
         assert!(!w.is_label(Role::Agree, &normalise("不同意")));
     }
@@ -515,5 +539,57 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("mine.yaml:2:") && e.contains("labels"), "{e}");
+    }
+
+    #[test]
+    fn exploration_avoids_logout_payment_and_deletion_confirmation_but_not_the_entry() {
+        let w = Wording::builtin();
+        for l in [
+            "退出登录",
+            "Log out",
+            "Sign out",
+            "立即支付",
+            "Pay now",
+            "Buy",
+            "Delete now",
+            "确认注销",
+            "确认注销账号",
+            "立即支付 ¥6.00",
+            "Factory reset",
+            "卸载",
+        ] {
+            assert!(w.explore_avoids(l), "{l}");
+        }
+        for l in [
+            "Delete account",
+            "注销账号",
+            "Settings",
+            "Account and security",
+            "Log in",
+            "我的",
+            "账号与安全",
+        ] {
+            assert!(!w.explore_avoids(l), "{l}");
+        }
+        let long = "We never ask you to pay or buy anything to delete your account.";
+        assert!(!w.explore_avoids(long), "a long text is not a button");
+    }
+
+    #[test]
+    fn a_user_file_extends_or_replaces_the_explore_avoid_list() {
+        let path = Path::new("mine.yaml");
+        let w = Wording::with_text("entries:\n  explore_avoid: [一键清理]\n", path).unwrap();
+        assert!(w.explore_avoids("一键清理") && w.explore_avoids("Log out"));
+        let r = Wording::with_text(
+            "replace: true\nentries:\n  explore_avoid: [一键清理]\n",
+            path,
+        )
+        .unwrap();
+        assert!(r.explore_avoids("一键清理") && !r.explore_avoids("Log out"));
+        assert!(r.deletion.is("注销账号"), "lists it does not name stay");
+        let e = Wording::with_text("entries:\n  explore_avoids: [x]\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mine.yaml:2:") && e.contains("entries"), "{e}");
     }
 }
