@@ -51,9 +51,10 @@ FUZZ_SECONDS ?= 20
 fuzz:
 	./scripts/fuzz.sh $(FUZZ_SECONDS)
 
-## schema: regenerate schemas/scenario.schema.json after changing src/scenario/raw.rs
+## schema: regenerate schemas/*.schema.json after changing src/scenario/raw.rs or src/evidence
 schema:
 	$(CARGO) run --quiet --locked -- schema > schemas/scenario.schema.json
+	$(CARGO) run --quiet --locked -- schema evidence > schemas/evidence.schema.json
 
 clean:
 	$(CARGO) clean

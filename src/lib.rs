@@ -11,6 +11,8 @@ pub mod android;
 pub mod category;
 pub mod cli;
 pub mod device;
+pub mod engine;
+pub mod evidence;
 pub mod exit;
 pub mod scenario;
 pub mod screen;

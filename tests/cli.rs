@@ -14,7 +14,9 @@ const COMMANDS: &[&str] = &[
 ];
 
 /// Commands that are implemented (the others are pending).
-const LANDED: &[&str] = &["validate", "match", "parse", "sim", "devices", "inspect"];
+const LANDED: &[&str] = &[
+    "validate", "run", "match", "parse", "sim", "devices", "inspect",
+];
 
 #[test]
 fn help_lists_every_command() {
@@ -41,6 +43,37 @@ fn every_command_has_help() {
             .success()
             .stdout(predicate::str::contains("Usage: consentry"));
     }
+}
+
+#[test]
+fn run_rejects_bad_input_before_touching_a_device() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "appId: com.x.y\n---\n- tapOn: {txt: OK}\n").expect("write");
+    // No adb server listens on port 1: a device would be an error too, but
+    // the scenario is read first.
+    consentry()
+        .args(["run", &bad.display().to_string(), "--app", "com.x.y"])
+        .args(["--adb-server", "127.0.0.1:1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.yaml:3"))
+        .stderr(predicate::str::contains("nothing was run"));
+    let good = dir.path().join("good.yaml");
+    std::fs::write(&good, "appId: com.x.y\n---\n- back\n").expect("write");
+    consentry()
+        .args(["run", &good.display().to_string(), "--app", "not a package"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "neither an APK file nor a package name",
+        ));
+    consentry()
+        .args(["run", &good.display().to_string(), "--app", "com.x.y"])
+        .args(["--adb-server", "127.0.0.1:1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("127.0.0.1:1"));
 }
 
 #[test]

@@ -73,6 +73,16 @@ fn examples_round_trip_through_canonical_yaml() {
 }
 
 #[test]
+fn committed_evidence_schema_is_current() {
+    let committed =
+        std::fs::read_to_string("schemas/evidence.schema.json").expect("evidence schema file");
+    assert!(
+        committed == consentry::evidence::schema_json(),
+        "schemas/evidence.schema.json is stale: run `make schema` and commit the result"
+    );
+}
+
+#[test]
 fn committed_schema_is_current() {
     let committed = std::fs::read_to_string("schemas/scenario.schema.json").expect("schema file");
     assert!(

@@ -9,6 +9,7 @@ mod devices;
 mod inspect;
 mod match_cmd;
 mod parse;
+mod run;
 mod sim;
 mod validate;
 
@@ -41,6 +42,16 @@ impl ColorChoice {
             }
         }
     }
+}
+
+/// The schemas `consentry schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SchemaOf {
+    /// Scenario files (schemas/scenario.schema.json).
+    #[default]
+    Scenario,
+    /// A run directory's run.json (schemas/evidence.schema.json).
+    Evidence,
 }
 
 /// Global options shared by every command.
@@ -87,8 +98,8 @@ pub struct Pending {
 pub enum Command {
     /// Check scenario files and directories without running them.
     Validate(validate::ValidateArgs),
-    /// Run scenarios against apps on a device (not yet available: lands with the scenario engine).
-    Run(Pending),
+    /// Run scenarios against an app on a device: a transcript, and a run directory of evidence (docs/evidence.md).
+    Run(run::RunArgs),
     /// Run a suite over an app list on a pool of devices (not yet available: lands with batch runs).
     Batch(Pending),
     /// Re-judge a saved run directory without a device (not yet available: lands with the detectors).
@@ -107,8 +118,12 @@ pub enum Command {
     Match(match_cmd::MatchArgs),
     /// Show what a screen is (permission, crash, consent dialog, ...) and what its buttons do, from a saved dump or a device.
     Inspect(inspect::InspectArgs),
-    /// Print the JSON Schema of scenario files.
-    Schema,
+    /// Print the JSON Schema of scenario files, or of a run directory's run.json.
+    Schema {
+        /// Which schema.
+        #[arg(value_enum, default_value_t)]
+        of: SchemaOf,
+    },
     /// Print shell completions, e.g. `consentry completions bash > /etc/bash_completion.d/consentry`.
     Completions {
         /// The shell to generate completions for.
@@ -119,7 +134,6 @@ pub enum Command {
 impl Command {
     fn pending_reason(&self) -> Option<(&'static str, &'static str)> {
         Some(match self {
-            Command::Run(_) => ("run", "the scenario engine"),
             Command::Batch(_) => ("batch", "batch runs over device pools"),
             Command::Analyze(_) => ("analyze", "the detectors and verdicts"),
             Command::Report(_) => ("report", "reports"),
@@ -158,14 +172,18 @@ pub fn run(cli: Cli) -> Exit {
     }
     match cli.command {
         Command::Validate(args) => validate::run(&args, &cli.global),
+        Command::Run(args) => run::run(&args, &cli.global),
         Command::Parse(args) => parse::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Simctl(args) => sim::simctl(&args),
         Command::Match(args) => match_cmd::run(&args),
         Command::Inspect(args) => inspect::run(&args),
-        Command::Schema => {
-            print_stdout(&crate::scenario::schema_json());
+        Command::Schema { of } => {
+            print_stdout(&match of {
+                SchemaOf::Scenario => crate::scenario::schema_json(),
+                SchemaOf::Evidence => crate::evidence::schema_json(),
+            });
             Exit::Success
         }
         Command::Completions { shell } => {

@@ -44,7 +44,16 @@ pub struct DeviceError {
     pub kind: ErrorKind,
 }
 
+/// How a `uiautomator dump` that printed no hierarchy says so.
+pub(crate) const BUSY_DUMP: &str = "no hierarchy";
+
 impl DeviceError {
+    /// A `uiautomator dump` that found the UI busy or printed no
+    /// hierarchy: worth another try.
+    pub fn is_busy_dump(&self) -> bool {
+        matches!(&self.kind, ErrorKind::CommandFailed { output, .. } if output.starts_with(BUSY_DUMP))
+    }
+
     pub fn new(serial: impl Into<String>, command: impl Into<String>, kind: ErrorKind) -> Self {
         Self {
             serial: serial.into(),

@@ -27,6 +27,7 @@ use image::RgbaImage;
 use serde::Serialize;
 
 pub use adb::AdbDevice;
+use error::BUSY_DUMP;
 pub use error::{DeviceError, ErrorKind, Result};
 pub use logcat::{Logcat, LogcatOptions};
 pub use pool::{Lease, Pool};
@@ -219,47 +220,65 @@ pub trait Device: Send + Sync {
     /// does not go idle.
     fn ui_tree(&self) -> impl Future<Output = Result<UiDump>> + Send {
         async move {
-            let line = sh_join(&["uiautomator", "dump", "/dev/tty"]);
-            let mut last = String::new();
-            for _ in 0..UI_DUMP_ATTEMPTS {
-                let out = self
-                    .shell_line(&line, None, self.timeouts().ui_dump)
-                    .await?;
-                let text = out.stdout_text();
-                if let Some(xml) = xml_part(&text) {
-                    let tree = uiautomator::parse(xml).map_err(|e| {
-                        DeviceError::new(
-                            self.serial(),
-                            &line,
-                            ErrorKind::Malformed {
-                                what: "uiautomator XML".into(),
-                                detail: e.to_string(),
-                            },
-                        )
-                    })?;
-                    return Ok(UiDump {
-                        xml: xml.to_string(),
-                        tree,
-                    });
-                }
-                last = format!("{}{}", out.stderr_text(), text);
-                if out.exit != 0 && !last.contains("idle state") {
-                    return Err(DeviceError::new(
-                        self.serial(),
-                        &line,
-                        ErrorKind::CommandFailed {
-                            exit: Some(out.exit),
-                            output: last,
-                        },
-                    ));
+            let mut attempt = 1;
+            loop {
+                match self.ui_tree_once().await {
+                    Err(e) if e.is_busy_dump() && attempt < UI_DUMP_ATTEMPTS => attempt += 1,
+                    Err(mut e) if e.is_busy_dump() => {
+                        if let ErrorKind::CommandFailed { output, .. } = &mut e.kind {
+                            *output = output.replacen(
+                                BUSY_DUMP,
+                                &format!("{BUSY_DUMP} after {UI_DUMP_ATTEMPTS} attempts"),
+                                1,
+                            );
+                        }
+                        return Err(e);
+                    }
+                    other => return other,
                 }
             }
+        }
+    }
+
+    /// One `uiautomator dump`. A dump that found the UI busy ("could not
+    /// get idle state") or printed no hierarchy fails with
+    /// [`ErrorKind::CommandFailed`] and [`DeviceError::is_busy_dump`], so
+    /// callers can take it again.
+    fn ui_tree_once(&self) -> impl Future<Output = Result<UiDump>> + Send {
+        async move {
+            let line = sh_join(&["uiautomator", "dump", "/dev/tty"]);
+            let out = self
+                .shell_line(&line, None, self.timeouts().ui_dump)
+                .await?;
+            let text = out.stdout_text();
+            if let Some(xml) = xml_part(&text) {
+                let tree = uiautomator::parse(xml).map_err(|e| {
+                    DeviceError::new(
+                        self.serial(),
+                        &line,
+                        ErrorKind::Malformed {
+                            what: "uiautomator XML".into(),
+                            detail: e.to_string(),
+                        },
+                    )
+                })?;
+                return Ok(UiDump {
+                    xml: xml.to_string(),
+                    tree,
+                });
+            }
+            let output = format!("{}{}", out.stderr_text(), text);
+            let busy = out.exit == 0 || output.contains("idle state");
             Err(DeviceError::new(
                 self.serial(),
                 &line,
                 ErrorKind::CommandFailed {
-                    exit: None,
-                    output: format!("no hierarchy after {UI_DUMP_ATTEMPTS} attempts: {last}"),
+                    exit: Some(out.exit),
+                    output: if busy {
+                        format!("{BUSY_DUMP}: {}", output.trim())
+                    } else {
+                        output
+                    },
                 },
             ))
         }

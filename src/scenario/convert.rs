@@ -19,6 +19,7 @@ use super::raw::{
     RawSelector, RawTap, SnapshotKind, UNSUPPORTED_MAESTRO_COMMANDS,
 };
 use super::suggest::did_you_mean;
+use super::values::is_package_name;
 use super::values::{
     Direction, Duration, KEYS, Key, MatchMode, PERMISSION_GROUPS, Pattern, Point, Template,
     check_permission_name, is_var_name,
@@ -1404,15 +1405,6 @@ fn collect_declared(node: &Node, out: &mut BTreeSet<String>) {
             collect_declared(item, out);
         }
     }
-}
-
-fn is_package_name(id: &str) -> bool {
-    let parts: Vec<&str> = id.split('.').collect();
-    parts.len() >= 2
-        && parts.iter().all(|p| {
-            p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
 }
 
 /// Rewrites serde's messages as (message, expected, help).

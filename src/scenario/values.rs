@@ -470,6 +470,18 @@ impl Key {
     }
 }
 
+/// Whether `id` is a Java package name as Android requires: two or more
+/// dot-separated parts, each a letter then letters, digits or `_`. Safe
+/// to use as a file name.
+pub fn is_package_name(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('.').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
 /// Maestro's short permission names on Android, and what they expand to.
 pub const PERMISSION_GROUPS: &[(&str, &[&str])] = &[
     ("all", &[]),

@@ -1,0 +1,361 @@
+//! `consentry run SCENARIO... --app PKG|APK`: loads and validates the
+//! scenarios (a bad one exits 2 before any device is touched), picks the
+//! device, and runs each scenario through [`crate::engine`], printing a
+//! transcript and writing a run directory per scenario.
+//!
+//! Exit codes: 0 every scenario passed and every `expect` held; 1 some
+//! `expect` failed; 2 bad input or no device; 3 a step failed or the
+//! device failed (the run directory says where).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::GlobalArgs;
+use super::validate::parse_env;
+use crate::device::{AdbDevice, AdbServer, Device, ServerAddr, Timeouts};
+use crate::engine::{self, Console, Events, RunOptions, SettleOptions};
+use crate::evidence::Status;
+use crate::exit::Exit;
+use crate::scenario::{Loader, Severity};
+use crate::screen::Wording;
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Scenario files or directories (files reached only through
+    /// `runFlow` are not run on their own).
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// The app: a package name, or an APK to install.
+    #[arg(long, value_name = "PKG|APK")]
+    pub app: String,
+    /// The package of `--app APK` when it is installed already (otherwise
+    /// it is the package the install adds).
+    #[arg(long, value_name = "PKG")]
+    pub package: Option<String>,
+    /// The device (default: ANDROID_SERIAL, else the only one online).
+    #[arg(long, value_name = "SERIAL")]
+    pub device: Option<String>,
+    /// The adb server (host:port); default from ADB_SERVER_SOCKET or
+    /// ANDROID_ADB_SERVER_PORT, else 127.0.0.1:5037.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub adb_server: Option<String>,
+    /// The run directory (default: runs/PKG-YYYYMMDD-HHMMSS). With several
+    /// scenarios, each gets a folder inside it.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A variable for `${KEY}`; repeatable. `SECRET_*` values are never
+    /// written in clear.
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Another variable whose value is secret; repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub secret: Vec<String>,
+    /// The app's type (for the detectors: docs/app-types.md).
+    #[arg(long, value_name = "TYPE")]
+    pub app_type: Option<String>,
+    /// Write one JSON object per event to FILE as it happens.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// A wording file that adds to (or replaces) the built-in words.
+    #[arg(long, value_name = "FILE")]
+    pub wording: Option<PathBuf>,
+    /// The device clock runs this many times faster than real time (the
+    /// simulator's --time-scale); `idle` waits are divided by it.
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
+    pub time_scale: f64,
+    /// Seconds a selector is waited for before the step fails.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub find_timeout: f64,
+    /// Seconds the screen may keep changing after an action.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub settle_timeout: f64,
+    /// Seconds one `uiautomator dump` may take before it is retried.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub dump_timeout: f64,
+}
+
+fn seconds(v: f64, name: &str) -> Result<Duration, String> {
+    if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!(
+            "--{name} must be a number of seconds above 0, not {v}"
+        ))
+    }
+}
+
+pub(super) fn run(args: &RunArgs, global: &GlobalArgs) -> Exit {
+    match prepare(args) {
+        Ok(plan) => execute(args, global, plan),
+        Err(e) => {
+            eprintln!("consentry run: {e}");
+            Exit::Usage
+        }
+    }
+}
+
+struct Plan {
+    loaded: crate::scenario::LoadReport,
+    top: Vec<PathBuf>,
+    opts: RunOptions,
+    dump_timeout: Duration,
+    events: Events,
+}
+
+fn prepare(args: &RunArgs) -> Result<Plan, String> {
+    let env: BTreeMap<String, String> = args.env.iter().cloned().collect();
+    let mut loader = Loader::new(env.clone());
+    loader.load_paths(&args.scenarios);
+    let report = loader.finish();
+    if !report.is_ok() {
+        let color = std::io::stderr().is_terminal();
+        for d in report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+        {
+            let source = report.sources.get(&d.file).map(String::as_str);
+            eprintln!("{}\n", d.render(source, color));
+        }
+        return Err(format!(
+            "{} error(s) in the scenarios; nothing was run",
+            report.error_count()
+        ));
+    }
+    let flows: BTreeSet<PathBuf> = report
+        .scenarios
+        .values()
+        .flat_map(|s| s.flow_references())
+        .map(|(_, p)| p.to_path_buf())
+        .collect();
+    let top: Vec<PathBuf> = report
+        .scenarios
+        .keys()
+        .filter(|p| !flows.contains(*p))
+        .cloned()
+        .collect();
+    if top.is_empty() {
+        return Err("no scenario to run".into());
+    }
+    let wording = match &args.wording {
+        Some(p) => Wording::with_file(p).map_err(|e| e.to_string())?,
+        None => Wording::builtin(),
+    };
+    let is_apk = Path::new(&args.app)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("apk"))
+        || Path::new(&args.app).is_file();
+    if !is_apk && !crate::scenario::values::is_package_name(&args.app) {
+        return Err(format!(
+            "--app {:?} is neither an APK file nor a package name",
+            args.app
+        ));
+    }
+    if let Some(p) = &args.package {
+        if !crate::scenario::values::is_package_name(p) {
+            return Err(format!("--package {p:?} is not a package name"));
+        }
+    }
+    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
+        return Err(format!(
+            "--time-scale must be above 0, not {}",
+            args.time_scale
+        ));
+    }
+    let package = if is_apk {
+        args.package.clone().unwrap_or_default()
+    } else {
+        args.app.clone()
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stamp = chrono_stamp();
+        PathBuf::from("runs").join(format!(
+            "{}-{stamp}",
+            if package.is_empty() { "app" } else { &package }
+        ))
+    });
+    let mut opts = RunOptions::new(out, package);
+    opts.apk = is_apk.then(|| PathBuf::from(&args.app));
+    opts.app_type.clone_from(&args.app_type);
+    opts.env = env;
+    opts.secret_names = args.secret.iter().cloned().collect();
+    opts.wording = Arc::new(wording);
+    opts.settle = SettleOptions {
+        timeout: seconds(args.settle_timeout, "settle-timeout")?,
+        ..SettleOptions::default()
+    };
+    opts.find_timeout = seconds(args.find_timeout, "find-timeout")?;
+    opts.time_scale = args.time_scale;
+    let events = match &args.events {
+        Some(p) => Events::to_file(p).map_err(|e| e.to_string())?,
+        None => Events::none(),
+    };
+    Ok(Plan {
+        loaded: report,
+        top,
+        opts,
+        dump_timeout: seconds(args.dump_timeout, "dump-timeout")?,
+        events,
+    })
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC.
+fn chrono_stamp() -> String {
+    let t = crate::engine::now_rfc3339();
+    t.replace(['-', ':'], "")
+        .replace('T', "-")
+        .trim_end_matches('Z')
+        .to_string()
+}
+
+fn execute(args: &RunArgs, global: &GlobalArgs, mut plan: Plan) -> Exit {
+    let console = Console {
+        quiet: global.quiet > 0,
+        verbose: global.verbose > 0,
+        color: global.color.enabled(std::io::stdout().is_terminal()),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("consentry run: cannot start the async runtime: {e}");
+            return Exit::Usage;
+        }
+    };
+    rt.block_on(async {
+        let addr = match ServerAddr::from_env(args.adb_server.as_deref()) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("consentry run: {e}");
+                return Exit::Usage;
+            }
+        };
+        let timeouts = Timeouts {
+            ui_dump: plan.dump_timeout,
+            ..Timeouts::default()
+        };
+        let device = match AdbDevice::select_from_env(
+            AdbServer::new(addr),
+            args.device.as_deref(),
+            timeouts,
+        )
+        .await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("consentry run: {e}");
+                return Exit::Usage;
+            }
+        };
+        if let Some(apk) = &plan.opts.apk {
+            if plan.opts.package.is_empty() {
+                match installed_package(&device, apk).await {
+                    Ok(p) => plan.opts.package = p,
+                    Err(e) => {
+                        eprintln!("consentry run: {e}");
+                        return Exit::Usage;
+                    }
+                }
+            }
+        }
+        let several = plan.top.len() > 1;
+        let mut worst = Exit::Success;
+        for (i, path) in plan.top.iter().enumerate() {
+            let Some(scenario) = plan.loaded.scenarios.get(path) else {
+                continue;
+            };
+            let mut opts = plan.opts.clone();
+            if several {
+                let stem = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                opts.out = opts.out.join(format!(
+                    "{:02}-{}",
+                    i + 1,
+                    crate::engine::record::file_label(&stem)
+                ));
+            }
+            let result = engine::run(
+                &device,
+                scenario,
+                &plan.loaded.scenarios,
+                &opts,
+                &console,
+                &plan.events,
+            )
+            .await;
+            let exit = match result {
+                Ok(run) => {
+                    if !console.quiet {
+                        println!("run directory: {}", opts.out.display());
+                    }
+                    match run.result.status {
+                        Status::Passed if run.expectations.iter().all(|e| e.passed) => {
+                            Exit::Success
+                        }
+                        Status::Passed => Exit::Violation,
+                        Status::Failed | Status::Error => Exit::Inconclusive,
+                    }
+                }
+                Err(e) => {
+                    eprintln!("consentry run: {e}");
+                    Exit::Usage
+                }
+            };
+            worst = worse(worst, exit);
+        }
+        worst
+    })
+}
+
+/// The more serious of two outcomes: 2, then 1, then 3, then 0.
+fn worse(a: Exit, b: Exit) -> Exit {
+    let rank = |e: Exit| match e {
+        Exit::Usage => 3,
+        Exit::Violation => 2,
+        Exit::Inconclusive => 1,
+        Exit::Success => 0,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+/// Installs an APK and names the package it added.
+async fn installed_package(dev: &AdbDevice, apk: &Path) -> Result<String, String> {
+    let before = dev.packages(true).await.map_err(|e| e.to_string())?;
+    dev.install(apk).await.map_err(|e| e.to_string())?;
+    let after = dev.packages(true).await.map_err(|e| e.to_string())?;
+    let old: BTreeSet<&str> = before
+        .parsed
+        .packages
+        .iter()
+        .map(|p| p.package.as_str())
+        .collect();
+    let new: Vec<&str> = after
+        .parsed
+        .packages
+        .iter()
+        .map(|p| p.package.as_str())
+        .filter(|p| !old.contains(p))
+        .collect();
+    match new.as_slice() {
+        [one] => Ok((*one).to_string()),
+        [] => Err(format!(
+            "{} is installed already; name its package with --package",
+            apk.display()
+        )),
+        _ => Err(format!(
+            "installing {} added several packages ({}); name one with --package",
+            apk.display(),
+            new.join(", ")
+        )),
+    }
+}

@@ -1,0 +1,440 @@
+//! `explore`: a best-first search from the current screen for an element
+//! whose text matches a target, bounded by depth, taps and time.
+//!
+//! Screens are known by their structural fingerprint
+//! ([`crate::screen::fingerprint`]), so a clock or a counter does not make a
+//! new screen. Each screen keeps its candidates as [`rank`] scored them;
+//! the next tap is the best untried candidate over all known screens,
+//! less a cost per level of depth and per move needed to get there, so the
+//! search goes deeper along promising paths and comes back when they run
+//! out. Moving to another screen goes back along the navigation stack,
+//! checking each screen on the way; when back does not lead where it
+//! should, the app is relaunched and the path replayed. Nothing matching
+//! the scenario's `avoid` or the built-in avoid words is tapped (the
+//! target itself is never tapped either).
+//!
+//! The result is evidence: the shortest path to the target, its depth,
+//! every screen visited with its texts, the taps used, and the path as a
+//! replayable scenario.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::rank::{Candidate, Ranker};
+use super::{Ctx, Env, Fail, StepResult, select};
+use crate::device::Device;
+use crate::evidence::{Exploration, ExploredScreen, PathTap};
+use crate::scenario::model::{
+    Command, Gesture, Header, Location, Scenario, Selector as ModelSelector, Setup, Step,
+};
+use crate::scenario::values::{MatchMode, Pattern, Template};
+use crate::screen::Kind;
+
+/// Score lost per level of depth.
+const DEPTH_COST: f64 = 0.5;
+/// Score lost per back press needed to reach a screen.
+const MOVE_COST: f64 = 0.75;
+/// A candidate scoring below this is not worth a tap.
+const FLOOR: f64 = -50.0;
+
+struct Known {
+    depth: u32,
+    /// Taps from the start screen.
+    path: Vec<PathTap>,
+    /// Their centres, to replay them.
+    points: Vec<(i32, i32)>,
+    candidates: Vec<Candidate>,
+    tried: HashSet<String>,
+}
+
+impl<D: Device> Ctx<'_, D> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn explore(
+        &mut self,
+        find: &Pattern,
+        avoid: Option<&Pattern>,
+        env: &Env,
+        max_depth: u32,
+        max_taps: u32,
+        timeout: Option<Duration>,
+        step: usize,
+    ) -> StepResult {
+        let start = Instant::now();
+        let limit = timeout.unwrap_or(Duration::from_secs(300));
+        let target = find
+            .regex(env)
+            .map_err(|e| Fail::new(format!("explore.find: {e}")))?;
+        let avoid_re = match avoid {
+            Some(p) => Some(
+                p.regex(env)
+                    .map_err(|e| Fail::new(format!("explore.avoid: {e}")))?,
+            ),
+            None => None,
+        };
+        let wording = std::sync::Arc::clone(&self.opts.wording);
+        let ranker = Ranker {
+            target: &target,
+            avoid: avoid_re.as_ref(),
+            builtin_avoid: true,
+            wording: &wording,
+        };
+        let mut record = Exploration {
+            step,
+            find: find.source().as_str().to_string(),
+            avoid: avoid.map(|a| a.source().as_str().to_string()),
+            found: false,
+            depth: None,
+            target: None,
+            path: Vec::new(),
+            taps: 0,
+            tapped: Vec::new(),
+            stopped: "exhausted".into(),
+            duration_ms: 0,
+            screens: Vec::new(),
+            flow: None,
+        };
+        let first = self.current().await?;
+        let mut known: HashMap<String, Known> = HashMap::new();
+        let mut stack: Vec<String> = Vec::new();
+        let mut cut_by_depth = false;
+        let mut seen = first;
+        let start_fp = seen.fingerprint.clone();
+        self.visit(
+            &mut record,
+            &mut known,
+            &ranker,
+            &seen,
+            0,
+            Vec::new(),
+            Vec::new(),
+        );
+        stack.push(seen.fingerprint.clone());
+        loop {
+            if let Some(text) = hit(&ranker, &seen) {
+                let k = &known[&seen.fingerprint];
+                record.found = true;
+                record.depth = Some(k.depth);
+                record.path.clone_from(&k.path);
+                record.target = Some(self.dir.redactor.text(&text));
+                record.stopped = "found".into();
+                break;
+            }
+            if record.taps >= max_taps {
+                record.stopped = "max-taps".into();
+                break;
+            }
+            if start.elapsed() >= limit {
+                record.stopped = "timeout".into();
+                break;
+            }
+            // The best untried candidate anywhere, with the cost of
+            // getting there.
+            let mut best: Option<(f64, String, Candidate)> = None;
+            for (fp, k) in &known {
+                if k.depth >= max_depth {
+                    if k.candidates.iter().any(|c| !k.tried.contains(&c.key)) {
+                        cut_by_depth = true;
+                    }
+                    continue;
+                }
+                let moves = stack
+                    .iter()
+                    .rposition(|s| s == fp)
+                    .map_or(f64::from(k.depth) + 2.0, |i| {
+                        f64::from(u32::try_from(stack.len() - 1 - i).unwrap_or(u32::MAX))
+                    });
+                for c in &k.candidates {
+                    if k.tried.contains(&c.key) || c.score <= FLOOR {
+                        continue;
+                    }
+                    let s = c.score - DEPTH_COST * f64::from(k.depth) - MOVE_COST * moves;
+                    if best.as_ref().is_none_or(|(b, ..)| s > *b) {
+                        best = Some((s, fp.clone(), c.clone()));
+                    }
+                }
+            }
+            let Some((_, fp, cand)) = best else {
+                record.stopped = if cut_by_depth {
+                    "max-depth"
+                } else {
+                    "exhausted"
+                }
+                .into();
+                break;
+            };
+            if let Some(k) = known.get_mut(&fp) {
+                k.tried.insert(cand.key.clone());
+            }
+            let Some(there) = self
+                .go_to(&fp, &start_fp, &mut stack, &known, &mut record)
+                .await?
+            else {
+                self.note(format!(
+                    "could not get back to screen {fp}; exploration stops"
+                ));
+                record.stopped = "lost".into();
+                break;
+            };
+            seen = there;
+            let before = seen.hash;
+            let (x, y) = cand.center;
+            self.dev.tap(x, y).await?;
+            self.obs.counters.taps += 1;
+            record.taps += 1;
+            record.tapped.push(PathTap {
+                text: self.dir.redactor.text(&cand.text),
+                selector: selector_yaml(&cand),
+                from: fp.clone(),
+            });
+            self.events.emit(&serde_json::json!({
+                "event": "explore", "tap": self.dir.redactor.text(&cand.text),
+                "from": fp, "taps": record.taps,
+            }));
+            self.look(Some(before)).await?;
+            seen = self.current().await?;
+            if seen.fingerprint == fp {
+                continue;
+            }
+            if seen.understanding.package != self.opts.package
+                && seen.understanding.kind == Kind::App
+            {
+                // The tap left the app (a share sheet, a browser): come back.
+                self.note(format!(
+                    "{:?} led out of the app, to {}",
+                    cand.text, seen.understanding.package
+                ));
+                let b = seen.hash;
+                self.dev.key("4").await?;
+                self.look(Some(b)).await?;
+                seen = self.current().await?;
+                stack.truncate(
+                    stack
+                        .iter()
+                        .rposition(|s| *s == seen.fingerprint)
+                        .map_or(stack.len(), |i| i + 1),
+                );
+                continue;
+            }
+            let (depth, mut path, mut points) = {
+                let from = &known[&fp];
+                (from.depth + 1, from.path.clone(), from.points.clone())
+            };
+            path.push(PathTap {
+                text: self.dir.redactor.text(&cand.text),
+                selector: selector_yaml(&cand),
+                from: fp.clone(),
+            });
+            points.push(cand.center);
+            match stack.iter().rposition(|s| *s == seen.fingerprint) {
+                Some(i) => stack.truncate(i + 1),
+                None => stack.push(seen.fingerprint.clone()),
+            }
+            self.visit(&mut record, &mut known, &ranker, &seen, depth, path, points);
+        }
+        record.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if record.found {
+            record.flow = self.save_flow(&record);
+        }
+        self.note(format!(
+            "{}: {} taps, {} screens{}",
+            record.stopped,
+            record.taps,
+            record.screens.len(),
+            record
+                .depth
+                .map_or_else(String::new, |d| format!(", depth {d}"))
+        ));
+        self.events.emit(&serde_json::json!({
+            "event": "explore-finished", "found": record.found, "depth": record.depth,
+            "taps": record.taps, "stopped": record.stopped,
+        }));
+        self.run.explorations.push(record);
+        Ok(())
+    }
+
+    /// Records a screen the first time it is seen (or a shorter way to it).
+    #[allow(clippy::too_many_arguments)]
+    fn visit(
+        &mut self,
+        record: &mut Exploration,
+        known: &mut HashMap<String, Known>,
+        ranker: &Ranker<'_>,
+        seen: &super::observe::Seen,
+        depth: u32,
+        path: Vec<PathTap>,
+        points: Vec<(i32, i32)>,
+    ) {
+        if let Some(k) = known.get_mut(&seen.fingerprint) {
+            if depth < k.depth {
+                k.depth = depth;
+                k.path = path;
+                k.points = points;
+            }
+            return;
+        }
+        let candidates = ranker.rank(&seen.dump.tree, &seen.understanding, &HashSet::new());
+        let (png, xml) = self.keep(seen, "explore");
+        record.screens.push(ExploredScreen {
+            fingerprint: seen.fingerprint.clone(),
+            depth,
+            texts: select::screen_texts(&seen.dump.tree)
+                .iter()
+                .map(|t| self.dir.redactor.text(t))
+                .collect(),
+            screenshot: Some(png),
+            tree: Some(xml),
+        });
+        known.insert(
+            seen.fingerprint.clone(),
+            Known {
+                depth,
+                path,
+                points,
+                candidates,
+                tried: HashSet::new(),
+            },
+        );
+    }
+
+    /// Gets to screen `fp`: back along the stack, else a relaunch and the
+    /// path replayed. `None` when neither gets there.
+    async fn go_to(
+        &mut self,
+        fp: &str,
+        start_fp: &str,
+        stack: &mut Vec<String>,
+        known: &HashMap<String, Known>,
+        record: &mut Exploration,
+    ) -> Result<Option<super::observe::Seen>, Fail> {
+        let mut seen = self.current().await?;
+        if seen.fingerprint == fp {
+            return Ok(Some(seen));
+        }
+        if let Some(i) = stack.iter().rposition(|s| s == fp) {
+            while stack.len() > i + 1 {
+                stack.pop();
+                let before = seen.hash;
+                self.dev.key("4").await?;
+                self.look(Some(before)).await?;
+                seen = self.current().await?;
+                if stack.last().is_none_or(|s| *s != seen.fingerprint) {
+                    break;
+                }
+            }
+            if seen.fingerprint == fp {
+                return Ok(Some(seen));
+            }
+        }
+        // Back did not lead there: relaunch and replay.
+        let Some(target) = known.get(fp) else {
+            return Ok(None);
+        };
+        self.note("back did not lead to the expected screen; relaunched to replay the path");
+        let pkg = self.opts.package.clone();
+        let before = seen.hash;
+        self.dev.force_stop(&pkg).await?;
+        self.dev.launch(&pkg).await?;
+        self.look(Some(before)).await?;
+        seen = self.current().await?;
+        if seen.fingerprint != start_fp {
+            return Ok(None);
+        }
+        stack.clear();
+        stack.push(seen.fingerprint.clone());
+        for (tap, &(x, y)) in target.path.iter().zip(&target.points) {
+            if seen.fingerprint != tap.from {
+                return Ok(None);
+            }
+            let before = seen.hash;
+            self.dev.tap(x, y).await?;
+            self.obs.counters.taps += 1;
+            record.taps += 1;
+            self.look(Some(before)).await?;
+            seen = self.current().await?;
+            stack.push(seen.fingerprint.clone());
+        }
+        Ok((seen.fingerprint == fp).then_some(seen))
+    }
+
+    /// Writes the path found as a scenario (`explore/NNN.yaml`).
+    fn save_flow(&mut self, record: &Exploration) -> Option<String> {
+        let at = |line| Location {
+            line,
+            column: 1,
+            key: String::new(),
+        };
+        let mut steps = Vec::new();
+        for (i, tap) in record.path.iter().enumerate() {
+            steps.push(Step {
+                command: Command::Tap {
+                    gesture: Gesture::Tap,
+                    target: text_selector(&tap.text),
+                    repeat: 1,
+                    delay: None,
+                    retry_if_no_change: true,
+                    settle_timeout: None,
+                },
+                label: None,
+                optional: false,
+                at: at(i + 1),
+            });
+        }
+        if let Some(t) = &record.target {
+            steps.push(Step {
+                command: Command::AssertVisible(text_selector(t)),
+                label: None,
+                optional: false,
+                at: at(steps.len() + 1),
+            });
+        }
+        let scenario = Scenario {
+            file: "explore.yaml".into(),
+            header: Header {
+                app_id: Template::parse(&self.opts.package).ok()?,
+                name: format!("path to {}", record.find),
+                tags: vec!["explored".into()],
+                env: BTreeMap::new(),
+                on_flow_start: Vec::new(),
+                on_flow_complete: Vec::new(),
+                checks: Vec::new(),
+                setup: Setup::default(),
+                on_dialog: self.on_dialog.clone(),
+            },
+            steps,
+        };
+        let yaml = crate::scenario::to_yaml(&scenario).ok()?;
+        let file = self.dir.name("explore", "path", "yaml");
+        self.dir.write_text(&file, &yaml).ok()?;
+        Some(file)
+    }
+}
+
+/// The target's text, when it is on the screen (and not avoided).
+fn hit(ranker: &Ranker<'_>, seen: &super::observe::Seen) -> Option<String> {
+    let avoid = ranker.avoid;
+    select::screen_texts(&seen.dump.tree)
+        .into_iter()
+        .find(|t| ranker.target.is_match(t) && !avoid.is_some_and(|a| a.is_match(t)))
+}
+
+/// A full-match selector for exactly `text`.
+fn text_selector(text: &str) -> ModelSelector {
+    ModelSelector {
+        text: Pattern::parse(&regex::escape(text), MatchMode::Full, &BTreeMap::new()).ok(),
+        ..ModelSelector::default()
+    }
+}
+
+/// The selector a scenario would use for a candidate.
+fn selector_yaml(c: &Candidate) -> String {
+    let sel = crate::screen::Selector {
+        text: (!c.text.is_empty()).then(|| regex::escape(&c.text)),
+        id: (c.text.is_empty() && !c.resource_id.is_empty()).then(|| regex::escape(&c.resource_id)),
+        index: None,
+        point: (c.text.is_empty() && c.resource_id.is_empty())
+            .then(|| format!("{},{}", c.center.0, c.center.1)),
+    };
+    sel.to_yaml()
+}

@@ -1,0 +1,270 @@
+//! The run directory as it is written: artifact files with safe names,
+//! the masking of secret values in everything written, and the event
+//! stream (`--events FILE`, one JSON object per line).
+//!
+//! Every file name is made here from a sequence number and a cleaned
+//! label, so no text from a scenario or an app can lead a path outside the
+//! directory.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use image::{Rgba, RgbaImage};
+
+use crate::android::uiautomator::{UiNode, UiTree};
+use crate::evidence::MASK;
+
+/// Why a run directory could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct WriteError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+/// Replaces secret values with [`MASK`] in text and paints them out of
+/// screenshots.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// Longest first, so that a secret containing another is masked whole.
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
+        let set: BTreeSet<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        let mut secrets: Vec<String> = set.into_iter().collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Self { secrets }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    /// `text` with every secret value masked. Also masks the forms the
+    /// device shows or logs: `input text` encodes spaces as `%s`, and XML
+    /// escapes `&<>"'`.
+    pub fn text(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            for form in forms(s) {
+                if out.contains(&form) {
+                    out = out.replace(&form, MASK);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether `text` holds a secret value.
+    pub fn hits(&self, text: &str) -> bool {
+        self.secrets
+            .iter()
+            .any(|s| forms(s).iter().any(|f| text.contains(f.as_str())))
+    }
+
+    /// Paints over every node of `tree` whose text shows a secret.
+    pub fn image(&self, image: &mut RgbaImage, tree: &UiTree) {
+        if self.is_empty() {
+            return;
+        }
+        for node in tree.nodes() {
+            if self.hits(&node.text) || self.hits(&node.content_desc) {
+                paint(image, node);
+            }
+        }
+    }
+}
+
+fn forms(secret: &str) -> Vec<String> {
+    let mut v = vec![secret.to_string()];
+    let typed = secret.replace(' ', "%s");
+    if typed != secret {
+        v.push(typed);
+    }
+    let xml = secret
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;");
+    if xml != secret {
+        v.push(xml);
+    }
+    v
+}
+
+fn paint(image: &mut RgbaImage, node: &UiNode) {
+    let Some(b) = node.bounds else { return };
+    let clamp = |v: i32, max: u32| u32::try_from(v.max(0)).unwrap_or(0).min(max);
+    let (x0, x1) = (clamp(b.left, image.width()), clamp(b.right, image.width()));
+    let (y0, y1) = (
+        clamp(b.top, image.height()),
+        clamp(b.bottom, image.height()),
+    );
+    for y in y0..y1 {
+        for x in x0..x1 {
+            image.put_pixel(x, y, Rgba([0, 0, 0, 255]));
+        }
+    }
+}
+
+/// The run directory: makes names, writes files, masks secrets.
+#[derive(Debug)]
+pub struct RunDir {
+    root: PathBuf,
+    seq: u32,
+    pub redactor: Redactor,
+}
+
+impl RunDir {
+    /// Creates the directory (and `screens/`, `snapshots/`, `explore/`).
+    pub fn create(root: &Path, redactor: Redactor) -> Result<Self, WriteError> {
+        for sub in ["", "screens", "snapshots", "explore"] {
+            let p = root.join(sub);
+            std::fs::create_dir_all(&p).map_err(|source| WriteError { path: p, source })?;
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            seq: 0,
+            redactor,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A new relative path `SUB/NNN-label.EXT`, unique in the run.
+    pub fn name(&mut self, sub: &str, label: &str, ext: &str) -> String {
+        self.seq += 1;
+        format!("{sub}/{:03}-{}.{ext}", self.seq, file_label(label))
+    }
+
+    /// Writes bytes at a relative path made by [`RunDir::name`] (or a
+    /// fixed top-level name such as `run.json`), atomically: a temporary
+    /// file, then a rename.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), WriteError> {
+        let path = self.root.join(rel);
+        let tmp = path.with_extension("partial");
+        let io = |source| WriteError {
+            path: path.clone(),
+            source,
+        };
+        std::fs::write(&tmp, bytes).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
+
+    /// Writes text with secrets masked.
+    pub fn write_text(&self, rel: &str, text: &str) -> Result<(), WriteError> {
+        self.write(rel, self.redactor.text(text).as_bytes())
+    }
+
+    /// Opens a file for appending (the logcat slice).
+    pub fn append(&self, rel: &str) -> Result<BufWriter<File>, WriteError> {
+        let path = self.root.join(rel);
+        File::options()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map(BufWriter::new)
+            .map_err(|source| WriteError { path, source })
+    }
+}
+
+/// A label cut to a file-name-safe form: ASCII letters, digits, `-` and
+/// `_`, at most 48 characters; anything else becomes `-`.
+pub fn file_label(label: &str) -> String {
+    let mut s: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(48)
+        .collect();
+    while s.contains("--") {
+        s = s.replace("--", "-");
+    }
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() { "x".into() } else { s }
+}
+
+/// The `--events` stream: one JSON object per line, flushed as it
+/// happens.
+#[derive(Debug, Default)]
+pub struct Events {
+    out: Option<Mutex<BufWriter<File>>>,
+}
+
+impl Events {
+    pub fn to_file(path: &Path) -> Result<Self, WriteError> {
+        let f = File::create(path).map_err(|source| WriteError {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
+            out: Some(Mutex::new(BufWriter::new(f))),
+        })
+    }
+
+    pub fn none() -> Self {
+        Self { out: None }
+    }
+
+    /// Writes one event; a write error is logged, not fatal (the run
+    /// directory is the record).
+    pub fn emit(&self, event: &serde_json::Value) {
+        let Some(out) = &self.out else { return };
+        let mut w = out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let line = serde_json::to_string(event).unwrap_or_default();
+        if let Err(e) = writeln!(w, "{line}").and_then(|()| w.flush()) {
+            tracing::warn!("cannot write an event: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked_in_every_form_the_device_shows() {
+        let r = Redactor::new(["pa ss&word".to_string(), String::new()]);
+        assert_eq!(r.text("typed pa ss&word!"), "typed ••••!");
+        assert_eq!(r.text("input text pa%sss&word"), "input text ••••");
+        assert_eq!(r.text("text=\"pa ss&amp;word\""), "text=\"••••\"");
+        assert!(r.hits("xpa ss&wordx"));
+        assert!(!r.hits("password"));
+        assert!(Redactor::new([String::new()]).is_empty());
+    }
+
+    #[test]
+    fn labels_cannot_leave_the_directory() {
+        assert_eq!(file_label("../../etc/passwd"), "etc-passwd");
+        assert_eq!(file_label("mark:consent shown"), "mark-consent-shown");
+        assert_eq!(file_label("同意"), "x");
+        assert_eq!(file_label(&"a".repeat(100)).len(), 48);
+    }
+
+    #[test]
+    fn names_are_unique_and_relative() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rd = RunDir::create(dir.path(), Redactor::default()).unwrap();
+        let a = rd.name("screens", "x", "png");
+        let b = rd.name("screens", "x", "png");
+        assert_ne!(a, b);
+        assert_eq!(a, "screens/001-x.png");
+        rd.write(&a, b"png").unwrap();
+        assert_eq!(std::fs::read(dir.path().join(&a)).unwrap(), b"png");
+    }
+}
