@@ -185,6 +185,7 @@ fn leaf() -> impl Strategy<Value = Node> {
             selected: f[9],
             bounds,
             style: Style::default(),
+            animation_ms: None,
             children: Vec::new(),
         },
     )

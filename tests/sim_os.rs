@@ -101,7 +101,7 @@ async fn pm_list_packages_shape() {
     let d = device();
     let out = sh(&d, "pm list packages -3 -f").await.out;
     let re = Regex::new(r"^package:/data/app/~~[A-Za-z0-9_\-]+==/(com\.example\.\w+)-[A-Za-z0-9_\-]+==/base\.apk=(\S+)$").unwrap();
-    assert_eq!(out.lines().count(), 11);
+    assert_eq!(out.lines().count(), 12);
     for l in out.lines() {
         let c = re.captures(l).unwrap_or_else(|| panic!("{l}"));
         assert_eq!(&c[1], &c[2]);
@@ -389,7 +389,7 @@ async fn screencap_is_png_and_stall_hook() {
 #[test]
 fn fixture_apps_are_well_formed_and_errors_name_file_and_key() {
     let apps = apps();
-    assert_eq!(apps.len(), 11);
+    assert_eq!(apps.len(), 12);
     let e = AppModel::from_yaml("package: a.b\nlabel: x\ntype: notes\nscreens:\n  - id: s\n    widgets:\n      - {text: t, on_tap: [goto: nowhere]}\n", Path::new("x.yaml")).unwrap_err();
     assert_eq!(e.key, "screens[0].widgets[0].on_tap[0]");
     assert!(e.to_string().starts_with("x.yaml: "));
@@ -399,4 +399,162 @@ fn fixture_apps_are_well_formed_and_errors_name_file_and_key() {
     )
     .unwrap_err();
     assert!(e.message.contains("bogus"), "{e}");
+}
+
+/// The node with this resource id in a dump (its whole `<node …>` tag).
+fn node_tag<'a>(xml: &'a str, id: &str) -> Option<&'a str> {
+    let at = xml.find(&format!(r#"resource-id="{id}""#))?;
+    let start = xml[..at].rfind("<node")?;
+    let end = at + xml[at..].find('>')?;
+    Some(&xml[start..=end])
+}
+
+#[tokio::test]
+async fn tidynotes_login_form_types_into_focused_fields_and_masks_the_password() {
+    const N: &str = "com.example.tidynotes:id/";
+    let d = device();
+    sh(
+        &d,
+        "monkey -p com.example.tidynotes -c android.intent.category.LAUNCHER 1",
+    )
+    .await;
+    tap_id(&d, &format!("{N}agree")).await;
+    let home = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(home.contains(r#"text="Log in""#), "{home}");
+    tap_id(&d, &format!("{N}login_entry")).await;
+    let form = sh(&d, "uiautomator dump /dev/tty").await.out;
+    // Empty fields report their hints; nothing is focused yet.
+    let user = node_tag(&form, &format!("{N}username")).expect("username");
+    for want in [
+        r#"text="Email or username""#,
+        r#"class="android.widget.EditText""#,
+        r#"clickable="true""#,
+        r#"focusable="true" focused="false""#,
+        r#"long-clickable="true" password="false""#,
+    ] {
+        assert!(user.contains(want), "{want}: {user}");
+    }
+    let pass = node_tag(&form, &format!("{N}password")).expect("password");
+    assert!(
+        pass.contains(r#"text="Password""#) && pass.contains(r#"password="true""#),
+        "{pass}"
+    );
+    // Text goes to the field last tapped, which is focused.
+    tap_id(&d, &format!("{N}username")).await;
+    sh(&d, "input text tester@example.com").await;
+    tap_id(&d, &format!("{N}password")).await;
+    sh(&d, "input text correct%shorse").await;
+    let typed = sh(&d, "uiautomator dump /dev/tty").await.out;
+    let user = node_tag(&typed, &format!("{N}username")).expect("username");
+    assert!(user.contains(r#"text="tester@example.com""#), "{user}");
+    assert!(user.contains(r#"focused="false""#), "{user}");
+    let pass = node_tag(&typed, &format!("{N}password")).expect("password");
+    // TextView reports the transformed text: one dot per character.
+    assert!(
+        pass.contains(&format!(r#"text="{}""#, "\u{2022}".repeat(13))),
+        "{pass}"
+    );
+    assert!(pass.contains(r#"focused="true""#), "{pass}");
+    assert!(
+        !typed.contains("horse"),
+        "the secret is in the dump: {typed}"
+    );
+    // No soft keyboard is shown (a hardware-keyboard emulator).
+    let ime = sh(&d, "dumpsys input_method").await.out;
+    assert!(
+        ime.starts_with("Current Input Method Manager state:\n"),
+        "{ime}"
+    );
+    assert!(ime.lines().any(|l| l == "  mInputShown=false"), "{ime}");
+    // Logging in returns to home, where "Log in" is gone.
+    tap_id(&d, &format!("{N}log_in")).await;
+    let after = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(after.contains(&format!("{N}new_note")), "{after}");
+    assert!(!after.contains(r#"text="Log in""#), "{after}");
+    // Logging out (Me, Settings, Account) comes back to home with "Log in".
+    for id in ["me", "settings", "account", "logout"] {
+        tap_id(&d, &format!("{N}{id}")).await;
+    }
+    let out = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(out.contains(&format!("{N}login_entry")), "{out}");
+    // The form opens empty again: the typed text went with the screen.
+    tap_id(&d, &format!("{N}login_entry")).await;
+    let again = sh(&d, "uiautomator dump /dev/tty").await.out;
+    let user = node_tag(&again, &format!("{N}username")).expect("username");
+    assert!(user.contains(r#"text="Email or username""#), "{user}");
+}
+
+#[tokio::test]
+async fn escape_falls_back_to_back_and_text_needs_a_focused_field() {
+    const N: &str = "com.example.tidynotes:id/";
+    let d = device();
+    sh(
+        &d,
+        "monkey -p com.example.tidynotes -c android.intent.category.LAUNCHER 1",
+    )
+    .await;
+    tap_id(&d, &format!("{N}agree")).await;
+    tap_id(&d, &format!("{N}login_entry")).await;
+    // Typing with no focused field goes nowhere.
+    sh(&d, "input text nobody").await;
+    let form = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(!form.contains("nobody"), "{form}");
+    tap_id(&d, &format!("{N}username")).await;
+    // ESCAPE, by name or code, is BACK once nothing handles it
+    // (Virtual.kcm: `key ESCAPE { base: fallback BACK }`): with no soft
+    // keyboard to hide, it leaves the form.
+    assert_eq!(sh(&d, "input keyevent KEYCODE_ESCAPE").await.code, 0);
+    let home = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(home.contains(&format!("{N}new_note")), "{home}");
+    tap_id(&d, &format!("{N}login_entry")).await;
+    tap_id(&d, &format!("{N}username")).await;
+    sh(&d, "input keyevent 111").await;
+    let home = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(home.contains(&format!("{N}new_note")), "{home}");
+}
+
+async fn screencap(dev: &SimDevice) -> Vec<u8> {
+    let mut p = dev.spawn("screencap -p");
+    let mut bytes = Vec::new();
+    while let Some(o) = tokio::time::timeout(Duration::from_secs(10), p.output.recv())
+        .await
+        .expect("screencap hung")
+    {
+        match o {
+            Output::Stdout(b) => bytes.extend(b),
+            Output::Exit(_) => break,
+            Output::Stderr(_) => {}
+        }
+    }
+    bytes
+}
+
+#[tokio::test]
+async fn spinner_never_settles_in_pixels_while_its_dump_stays_the_same() {
+    let d = device();
+    sh(
+        &d,
+        "monkey -p com.example.spinner -c android.intent.category.LAUNCHER 1",
+    )
+    .await;
+    let first = sh(&d, "uiautomator dump /dev/tty").await.out;
+    let bar = node_tag(&first, "com.example.spinner:id/progress").expect("progress bar");
+    assert!(
+        bar.contains(r#"class="android.widget.ProgressBar""#),
+        "{bar}"
+    );
+    assert!(
+        bar.contains(r#"text="""#) && bar.contains(r#"content-desc="""#),
+        "{bar}"
+    );
+    let mut shots = Vec::new();
+    for _ in 0..4 {
+        shots.push(screencap(&d).await);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    for pair in shots.windows(2) {
+        assert!(pair[0].starts_with(b"\x89PNG"));
+        assert_ne!(pair[0], pair[1], "two screenshots 40 ms apart are the same");
+    }
+    assert_eq!(sh(&d, "uiautomator dump /dev/tty").await.out, first);
 }

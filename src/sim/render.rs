@@ -579,6 +579,13 @@ fn layout(fonts: &Fonts, text: &str, size: f32, max_width: f32) -> Vec<Line> {
 const PAD: i32 = 24;
 /// Border width when `style.border` is set.
 const BORDER: i32 = 2;
+/// The class drawn as an indeterminate spinner.
+const PROGRESS_BAR: &str = "android.widget.ProgressBar";
+/// One turn of the spinner, in ms (Material's indeterminate circular
+/// indicator cycles in 1333 ms).
+const SPIN_TURN_MS: i64 = 1333;
+/// The spinner's colour (a Material accent blue).
+const SPINNER: Rgba = Rgba([26, 115, 232, 255]);
 
 /// A clip rectangle, always inside the image.
 #[derive(Debug, Clone, Copy)]
@@ -649,6 +656,9 @@ impl Canvas<'_> {
         if style.border {
             self.frame(node.bounds, BORDER, area, style.foreground);
         }
+        if node.class == PROGRESS_BAR {
+            self.spinner(node, area);
+        }
         let mut text_left = node.bounds.left + PAD;
         if node.checkable {
             text_left = self.checkbox(node, area) + PAD;
@@ -658,14 +668,10 @@ impl Canvas<'_> {
         } else {
             &node.text
         };
+        // The text is drawn as the dump reports it, which is what Android
+        // displays: a password field's text is already its dots, its hint
+        // is in clear.
         if !text.is_empty() {
-            let masked;
-            let text = if node.password {
-                masked = "•".repeat(text.chars().count());
-                &masked
-            } else {
-                text
-            };
             let centred = node.class.ends_with("Button") && !node.checkable;
             self.text(node, text, text_left, centred, area);
         }
@@ -770,6 +776,46 @@ impl Canvas<'_> {
                 let start = to_usize(y) * stride;
                 for px in buf[start + x0..start + x1].chunks_exact_mut(4) {
                     blend(px, colour, 255);
+                }
+            }
+        }
+    }
+
+    /// An indeterminate spinner: an arc on the largest circle inside the
+    /// node, turning once every [`SPIN_TURN_MS`] of `node.animation_ms`
+    /// while its length grows and shrinks, so that no two frames at
+    /// different times are the same picture.
+    #[allow(clippy::cast_precision_loss)]
+    fn spinner(&mut self, node: &Node, clip: Clip) {
+        let b = node.bounds;
+        let side = f64::from(b.width().min(b.height()));
+        if side < 4.0 {
+            return;
+        }
+        let cx = f64::from(b.left) + f64::from(b.width()) / 2.0;
+        let cy = f64::from(b.top) + f64::from(b.height()) / 2.0;
+        let outer = side / 2.0;
+        let inner = outer - (side / 12.0).max(2.0);
+        let t = node.animation_ms.unwrap_or(0);
+        let start = t.rem_euclid(SPIN_TURN_MS) as f64 / SPIN_TURN_MS as f64 * 360.0;
+        let phase = t.rem_euclid(2 * SPIN_TURN_MS) as f64 / (2 * SPIN_TURN_MS) as f64;
+        let sweep = 20.0 + 250.0 * (1.0 - (2.0 * phase - 1.0).abs());
+        let colour = SPINNER;
+        for y in clip.top..clip.bottom {
+            let dy = f64::from(y) + 0.5 - cy;
+            for x in clip.left..clip.right {
+                let dx = f64::from(x) + 0.5 - cx;
+                let d = dx.hypot(dy);
+                if d < inner || d > outer {
+                    continue;
+                }
+                // Clockwise from twelve o'clock.
+                let angle = dx.atan2(-dy).to_degrees();
+                if (angle - start).rem_euclid(360.0) <= sweep {
+                    let (Ok(px), Ok(py)) = (u32::try_from(x), u32::try_from(y)) else {
+                        continue;
+                    };
+                    blend(&mut self.img.get_pixel_mut(px, py).0, colour, 255);
                 }
             }
         }
@@ -1013,6 +1059,26 @@ mod tests {
         let mut px = [10, 20, 30, 255];
         blend(&mut px, Rgba([200, 0, 0, 255]), 0);
         assert_eq!(px, [10, 20, 30, 255]);
+    }
+
+    #[test]
+    fn a_progress_bar_turns_with_its_animation_time_and_only_in_pixels() {
+        let at = |ms: i64| {
+            let mut n = node(PROGRESS_BAR, "", Rect::new(477, 1137, 603, 1263));
+            n.animation_ms = Some(ms);
+            screen(vec![window(n)])
+        };
+        let pixels = |ms: i64| raster(&at(ms)).into_raw();
+        let drawn = pixels(0);
+        assert!(
+            drawn.chunks_exact(4).any(|p| p == SPINNER.0),
+            "the arc is drawn"
+        );
+        assert_eq!(drawn, pixels(0), "the same time draws the same frame");
+        for ms in [5, 40, 700, SPIN_TURN_MS, 2 * SPIN_TURN_MS - 1] {
+            assert_ne!(drawn, pixels(ms), "{ms} ms");
+        }
+        assert_eq!(uiautomator_xml(&at(0)), uiautomator_xml(&at(700)));
     }
 
     #[test]

@@ -101,6 +101,10 @@ pub struct Node {
     pub selected: bool,
     pub bounds: Rect,
     pub style: Style,
+    /// The simulated time an animated view is drawn at (an indeterminate
+    /// `ProgressBar` turns with it). Drawing only: not part of the dump.
+    #[serde(default)]
+    pub animation_ms: Option<i64>,
     pub children: Vec<Node>,
 }
 
@@ -125,6 +129,7 @@ impl Node {
             selected: false,
             bounds,
             style: Style::default(),
+            animation_ms: None,
             children: Vec::new(),
         }
     }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::clock::{SimClock, SimMillis, parse_span};
 use super::dialogs::{self, DialogButton, PermissionPrompt};
 use super::logcat::{Buffer, Entry, Logs};
-use super::model::{AppModel, Effect, OnDenial, cond_holds};
+use super::model::{AppModel, EDIT_TEXT, Effect, OnDenial, PROGRESS_BAR, cond_holds};
 use super::perms::{self, ONE_TIME, USER_FIXED, USER_SET};
 use super::release::{Release, short_component};
 use crate::sim::ui::{Node, Rect, Rgba, Screen, Style, Window};
@@ -189,6 +189,10 @@ fn short_uid(uid: u32) -> String {
         uid.to_string()
     }
 }
+
+/// The colour of a field's hint (Material `textColorHint`, 38 % black on
+/// white).
+const HINT: Rgba = Rgba([158, 158, 158, 255]);
 
 /// A stable fake hash for `ActivityRecord{…}`-style identities.
 pub fn ident(seed: u32) -> String {
@@ -762,6 +766,8 @@ impl Android {
             return;
         };
         t.stack.push(screen.to_string());
+        // The new screen's window takes focus; no field of it is focused.
+        self.focus = None;
         let effects = self
             .packages
             .get(pkg)
@@ -773,11 +779,31 @@ impl Android {
     }
 
     /// BACK inside an app: pops a screen, or finishes the task to home.
+    /// The popped screen is destroyed: what was typed into its fields is
+    /// gone (a screen opened again starts empty, as a new activity does).
     fn back(&mut self, pkg: &str) {
         let Some(i) = self.tasks.iter().position(|t| t.pkg == pkg) else {
             return;
         };
-        self.tasks[i].stack.pop();
+        let popped = self.tasks[i].stack.pop();
+        self.focus = None;
+        if let (Some(id), Some(p)) = (popped, self.packages.get_mut(pkg)) {
+            let fields: Vec<String> = p
+                .model
+                .as_ref()
+                .and_then(|m| m.screen(&id))
+                .map(|s| {
+                    s.widgets
+                        .iter()
+                        .filter(|w| w.class.as_deref() == Some(EDIT_TEXT))
+                        .filter_map(|w| w.id.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for f in fields {
+                p.texts.remove(&f);
+            }
+        }
         if self.tasks[i].stack.is_empty() {
             self.tasks.remove(i);
             self.home();
@@ -1256,7 +1282,7 @@ impl Android {
         let Some((_, w)) = widget else {
             return;
         };
-        if w.class.as_deref() == Some("android.widget.EditText") {
+        if w.class.as_deref() == Some(EDIT_TEXT) {
             self.focus = w.id.clone().map(|id| (pkg.clone(), id));
         }
         let effects = w.on_tap.clone();
@@ -1264,8 +1290,15 @@ impl Android {
         self.run_effects(&pkg, &effects, id.as_deref(), 0);
     }
 
+    /// A key press (`input keyevent`). ESCAPE (111) nobody handles, so it
+    /// falls back to BACK: `input` injects on the virtual keyboard, whose
+    /// key map (AOSP `data/keyboards/Virtual.kcm`) says `key ESCAPE {
+    /// base: fallback BACK }`, and `PhoneWindowManager.dispatchUnhandledKey`
+    /// sends the fallback. There is no soft keyboard to hide first (see
+    /// `dumps::input_method`), so BACK with a focused field navigates.
     pub fn key(&mut self, code: u32) {
         self.anim_until = self.clock.now() + self.anim_ms;
+        let code = if code == 111 { 4 } else { code };
         match code {
             3 => {
                 if matches!(self.dialog, Some(Dialog::Crash { .. })) {
@@ -1298,8 +1331,13 @@ impl Android {
         }
     }
 
+    /// `input text`: typed into the focused field, if the window holding
+    /// it has the input focus (no dialog over it, not in the background).
     pub fn text(&mut self, s: &str) {
         if let Some((pkg, id)) = self.focus.clone() {
+            if self.dialog.is_some() || self.foreground_pkg() != pkg {
+                return;
+            }
             if let Some(p) = self.packages.get_mut(&pkg) {
                 p.texts.entry(id).or_default().push_str(s);
             }
@@ -1459,11 +1497,21 @@ impl Android {
                 r
             };
             let mut n = Node::container(&class, pkg, bounds);
-            n.text = p
-                .texts
-                .get(wd.id.as_deref().unwrap_or(""))
-                .cloned()
-                .unwrap_or_else(|| wd.text.clone());
+            let field = class == EDIT_TEXT;
+            let typed = wd
+                .id
+                .as_deref()
+                .and_then(|id| p.texts.get(id))
+                .filter(|t| !field || !t.is_empty());
+            // A field's `text` is its hint: `TextView` reports the hint
+            // while the field is empty, else the text as displayed (a
+            // password's transformation, one dot per character).
+            n.text = match typed {
+                Some(t) if wd.password => "\u{2022}".repeat(t.chars().count()),
+                Some(t) => t.clone(),
+                None => wd.text.clone(),
+            };
+            n.password = wd.password;
             n.resource_id = wd.id.as_ref().map_or_else(String::new, |id| {
                 if id.contains(":id/") {
                     id.clone()
@@ -1487,7 +1535,7 @@ impl Android {
                     .unwrap_or(wd.checked);
             n.clickable = wd
                 .clickable
-                .unwrap_or(!wd.on_tap.is_empty() || wd.checkable);
+                .unwrap_or(!wd.on_tap.is_empty() || wd.checkable || field);
             n.focusable = n.clickable;
             n.style = Style {
                 border: n.clickable,
@@ -1498,6 +1546,21 @@ impl Android {
                 },
                 ..Style::default()
             };
+            if field {
+                // As real dumps of EditTexts show: long-clickable (text
+                // selection), focused once tapped.
+                n.long_clickable = true;
+                n.focused = self
+                    .focus
+                    .as_ref()
+                    .is_some_and(|(fp, fid)| fp == pkg && wd.id.as_deref() == Some(fid));
+                if typed.is_none() {
+                    n.style.foreground = HINT;
+                }
+            }
+            if class == PROGRESS_BAR {
+                n.animation_ms = Some(self.clock.now());
+            }
             content.children.push(n);
         }
         root.children.push(content);

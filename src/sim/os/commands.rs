@@ -769,7 +769,8 @@ async fn dumpsys(dev: &SimDevice, args: &[&str], sink: &mut Sink<'_>) -> Flow {
             ["activity", "activities" | "a", ..] => dumps::activities(&a),
             ["activity", "exit-info", rest @ ..] => dumps::exit_info(&a, rest.first().copied()),
             ["window", ..] => dumps::window(&a),
-            [] => "Currently running services:\n  activity\n  appops\n  package\n  window\n".into(),
+            ["input_method", ..] => dumps::input_method(&a),
+            [] => "Currently running services:\n  activity\n  appops\n  input_method\n  package\n  window\n".into(),
             [other, ..] => format!("Can't find service: {other}\n"),
         }
     };
@@ -784,6 +785,7 @@ fn keycode(name: &str) -> Option<u32> {
     Some(match name.trim_start_matches("KEYCODE_") {
         "HOME" => 3,
         "BACK" => 4,
+        "ESCAPE" => 111,
         "ENTER" => 66,
         "DEL" => 67,
         "MENU" => 82,

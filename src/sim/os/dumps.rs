@@ -4,7 +4,7 @@
 //! attributed layout of 11+), `cmd appops get`, `dumpsys activity
 //! activities` (9's `TaskRecord` form or the 10+ form), `dumpsys window`,
 //! `dumpsys activity exit-info` (11+; Android 9 answers it as an unknown
-//! command). Pure functions of [`Android`].
+//! command), `dumpsys input_method`. Pure functions of [`Android`].
 
 use std::fmt::Write as _;
 
@@ -464,6 +464,33 @@ fn focus_window(a: &Android) -> String {
             }
         }
     }
+}
+
+/// `dumpsys input_method` (the parts that matter): the IME and whether
+/// its window is shown. The device behaves as an emulator with a hardware
+/// keyboard (`hw.keyboard=yes`, `show_ime_with_hard_keyboard` off), so
+/// the soft keyboard never shows: `mInputShown=false` whatever is
+/// focused. Lines as `InputMethodManagerService.dump` prints them: 9 and
+/// 11 on one line (`mShowRequested=… mInputShown=…`, crDroid 11); 14
+/// through `ImeVisibilityStateComputer.dump`, whose first line has one
+/// leading blank (AOSP 14).
+pub fn input_method(a: &Android) -> String {
+    let mut o = String::from("Current Input Method Manager state:\n");
+    o.push_str(
+        "  mCurMethodId=com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME\n",
+    );
+    if a.release == Release::Android14 {
+        o.push_str(" mRequestedShowExplicitly=false mShowForced=false\n");
+        o.push_str("  mImeHiddenByDisplayPolicy=false\n");
+        o.push_str("  mInputShown=false\n");
+    } else {
+        o.push_str(
+            "  mShowRequested=false mShowExplicitlyRequested=false mShowForced=false mInputShown=false\n",
+        );
+    }
+    o.push_str("  mInFullscreenMode=false\n");
+    o.push_str("  mSystemReady=true mInteractive=true\n");
+    o
 }
 
 /// `dumpsys window` (the parts that matter).

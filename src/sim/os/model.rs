@@ -13,6 +13,14 @@ use serde::Deserialize;
 use super::clock::parse_span;
 use super::perms;
 
+/// The class of a text field: it takes focus when tapped and `input text`
+/// types into it.
+pub const EDIT_TEXT: &str = "android.widget.EditText";
+
+/// The class of an indeterminate progress indicator: drawn as an arc that
+/// turns with the simulated clock (its dump does not change).
+pub const PROGRESS_BAR: &str = "android.widget.ProgressBar";
+
 /// The kind of app; later issues judge "necessary permissions" by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,6 +135,12 @@ pub struct Widget {
     /// Defaults to true when the widget has `on_tap` effects.
     #[serde(default)]
     pub clickable: Option<bool>,
+    /// A password field (`android.widget.EditText` only): typed text is
+    /// shown, in the dump and on screen, as one `•` per character (the
+    /// `PasswordTransformationMethod` text that `TextView` reports to
+    /// accessibility); `text` stays the hint, shown in clear while empty.
+    #[serde(default)]
+    pub password: bool,
     /// `[left, top, right, bottom]`; else the widget is placed below the
     /// previous one.
     #[serde(default)]
@@ -486,6 +500,18 @@ impl AppModel {
                     return Err((
                         format!("{key}.on_tap"),
                         "`toggle` needs `checkable: true`".into(),
+                    ));
+                }
+                if w.password && w.class.as_deref() != Some(EDIT_TEXT) {
+                    return Err((
+                        format!("{key}.password"),
+                        format!("`password` needs `class: {EDIT_TEXT}`"),
+                    ));
+                }
+                if w.class.as_deref() == Some(EDIT_TEXT) && w.id.is_none() {
+                    return Err((
+                        format!("{key}.id"),
+                        "a text field needs an id (its typed text is kept by id)".into(),
                     ));
                 }
                 if w.checkable && w.id.is_none() {
