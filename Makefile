@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release/consentry
 
-.PHONY: setup build demo test lint fmt bench bench-adb bench-vision fuzz schema clean
+.PHONY: setup build demo test lint fmt bench bench-adb bench-vision bench-run fuzz schema clean
 
 ## setup: install adb, fonts and Rust components (idempotent)
 setup:
@@ -43,6 +43,11 @@ bench-adb: setup
 bench-vision:
 	$(CARGO) bench --locked --bench vision
 	./scripts/compare_opencv.sh
+
+## bench-run: consentry run against a hand-written adbutils loop on the
+## simulator with realistic latency (installs adbutils in a virtualenv)
+bench-run: setup
+	./scripts/compare_adbutils.sh
 
 ## fuzz: every Android parser under cargo-fuzz (libFuzzer) for FUZZ_SECONDS
 ## each, seeded from ../shared/real-captures; installs cargo-fuzz once and

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The demo's main job, until the scenario engine lands: validate the example
-# scenarios, boot the built-in simulated device, drive it through Debian's
-# real adb server as an emulator would be driven, list it with `consentry
-# devices`, show what `consentry inspect` reads on its screens (a consent
-# screen, a permission dialog), and what the tool's parsers read back. Uses a private adb
-# server port and cleans up after.
+# The demo's main job: validate the example scenarios, boot the built-in
+# simulated device, drive it through Debian's real adb server as an
+# emulator would be driven, and run example scenarios on fixture apps with
+# `consentry run` (a transcript, and a run directory of evidence for each).
+# Then it lists the device with `consentry devices`, shows what `consentry
+# inspect` reads on its screens, and what the tool's parsers read back.
+# Uses a private adb server port and cleans up after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./target/release/consentry
@@ -29,7 +30,9 @@ step "validate the example scenarios"
 $bin validate scenarios/
 
 step "boot the simulated device (fixtures/apps: $(ls fixtures/apps/*.yaml | wc -l) apps)"
-$bin sim --apps fixtures/apps --port "$port" --control "$control" > "$out/sim.txt" &
+# The device's clock runs 10 times faster, so the examples' `idle` waits
+# take a tenth of the time (`consentry run --time-scale 10` matches it).
+$bin sim --apps fixtures/apps --port "$port" --control "$control" --time-scale 10 > "$out/sim.txt" &
 sim_pid=$!
 for _ in $(seq 50); do grep -q '^control' "$out/sim.txt" 2>/dev/null && break; sleep 0.1; done
 cat "$out/sim.txt"
@@ -38,6 +41,23 @@ step "connect Debian's adb"
 adb start-server >/dev/null
 adb connect "$serial"
 adb devices -l
+
+step "the main job: consentry run, account deletion on com.example.tidynotes"
+run() { $bin run "$@" --device "$serial" --time-scale 10 || echo "(exit code $?)"; }
+run scenarios/examples/account-deletion.yaml --app com.example.tidynotes --out "$out/run-deletion"
+echo "run directory: $(ls "$out/run-deletion" | tr '\n' ' ')"
+
+step "the same scenario on com.example.mazeaccount: its entry is buried deep"
+run scenarios/examples/account-deletion.yaml --app com.example.mazeaccount --out "$out/run-maze" -q
+python3 - "$out/run-maze/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for e in r["explorations"]:
+    print(f"explore {e['find']!r}: {e['stopped']}, depth {e.get('depth')}, {e['taps']} taps, {len(e['screens'])} screens")
+PY
+
+step "refusing the privacy policy on com.example.quitter (it quits: the expect fails, exit 1)"
+run scenarios/examples/consent-refusal.yaml --app com.example.quitter --out "$out/run-quitter"
 
 step "what consentry sees: consentry devices (state, model, SDK, usable)"
 $bin devices
@@ -77,4 +97,4 @@ adb connect "127.0.0.1:$rport" >/dev/null 2>&1 || true
 for _ in $(seq 50); do adb devices | grep -q "127.0.0.1:$rport" && break; sleep 0.1; done
 $bin devices
 
-printf '\nDemo done; outputs in %s. Scenario runs (consentry run) land with the engine.\n' "$out"
+printf '\nDemo done; outputs (run directories included) in %s.\n' "$out"

@@ -266,9 +266,24 @@ fn execute(args: &RunArgs, global: &GlobalArgs, mut plan: Plan) -> Exit {
                 }
             }
         }
+        // Ctrl-C stops the run at the next step; the run directory is
+        // still written. A second Ctrl-C ends the process.
+        let interrupt = std::sync::Arc::clone(&plan.opts.interrupt);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("consentry run: interrupted; writing the run directory (Ctrl-C again to abort)");
+                interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
         let several = plan.top.len() > 1;
         let mut worst = Exit::Success;
         for (i, path) in plan.top.iter().enumerate() {
+            if plan.opts.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
             let Some(scenario) = plan.loaded.scenarios.get(path) else {
                 continue;
             };

@@ -61,7 +61,10 @@ impl<D: Device> Ctx<'_, D> {
     /// The screen now: the last one read when the picture is unchanged,
     /// else read again.
     pub(crate) async fn current(&mut self) -> Result<Seen, Fail> {
-        let (hash, _) = self.obs.picture(self.dev).await?;
+        let hash = match self.obs.fresh_hash() {
+            Some(h) => h,
+            None => self.obs.picture(self.dev).await?.0,
+        };
         if let Some(s) = self.seen.as_ref().filter(|s| s.hash == hash) {
             return Ok(s.clone());
         }

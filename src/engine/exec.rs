@@ -333,9 +333,9 @@ impl<D: Device> Ctx<'_, D> {
                 } else if text.contains("mInputShown=false") {
                     self.note("the keyboard was not shown");
                 } else {
-                    // No answer to read: Escape hides a keyboard and does
-                    // not navigate.
-                    self.key("111").await?;
+                    // Without the input method's state, a key could
+                    // navigate (ESCAPE falls back to BACK): send nothing.
+                    self.note("the input method does not say whether a keyboard is shown; nothing sent");
                 }
             }
             Command::Scroll => self.swipe_dir(Direction::Up, None, None).await?,
@@ -887,6 +887,7 @@ impl<D: Device> Ctx<'_, D> {
             if let Some(f) = select::find(&seen.dump.tree, sel, env).map_err(|e| bad_pattern(&e))? {
                 return Ok((f, seen));
             }
+            self.check_interrupt()?;
             if start.elapsed() >= timeout {
                 let mut f = Fail::new(format!(
                     "no element matches {} (waited {} s)",
@@ -1019,6 +1020,7 @@ impl<D: Device> Ctx<'_, D> {
         let poll = (real / 10).clamp(Duration::from_millis(100), Duration::from_secs(2));
         let mut last = self.seen.as_ref().map(|s| s.hash);
         while Instant::now() < end {
+            self.check_interrupt()?;
             tokio::time::sleep(poll.min(end.saturating_duration_since(Instant::now()))).await;
             let hash = self.picture_hash().await?;
             if Some(hash) != last {

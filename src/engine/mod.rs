@@ -71,6 +71,9 @@ pub struct RunOptions {
     /// The device's clock runs this many times faster than real time (a
     /// simulator's `--time-scale`): `idle` waits are divided by it.
     pub time_scale: f64,
+    /// Set (by Ctrl-C) to stop the run at the next step or wait; the run
+    /// directory is still written, with the status `error`.
+    pub interrupt: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RunOptions {
@@ -86,6 +89,7 @@ impl RunOptions {
             settle: SettleOptions::default(),
             find_timeout: Duration::from_secs(10),
             time_scale: 1.0,
+            interrupt: Arc::default(),
         }
     }
 
@@ -216,11 +220,7 @@ pub async fn run<D: Device>(
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     env.insert("RUN_ID".into(), run_id);
-    let secrets = env
-        .iter()
-        .filter(|(k, _)| opts.is_secret(k))
-        .map(|(_, v)| v.clone());
-    let dir = RunDir::create(&opts.out, Redactor::new(secrets))?;
+    let dir = RunDir::create(&opts.out, Redactor::new(secret_values(&env, flows, opts)))?;
     let masked_env = env
         .iter()
         .map(|(k, v)| {
@@ -519,6 +519,7 @@ impl<D: Device> Ctx<'_, D> {
     }
 
     async fn step(&mut self, s: &Step, env: &Env, parent: Option<usize>) -> StepResult {
+        self.check_interrupt()?;
         let index = self.run.steps.len();
         let title = self.dir.redactor.text(&exec::title(&s.command, env));
         let at = format!("{}:{}:{}", self.file.display(), s.at.line, s.at.column);
@@ -582,6 +583,19 @@ impl<D: Device> Ctx<'_, D> {
             index = p;
         }
         d
+    }
+
+    /// Fails when the user asked the run to stop.
+    pub(crate) fn check_interrupt(&self) -> StepResult {
+        if self.opts.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+            Err(Fail {
+                message: "interrupted".into(),
+                device: true,
+                ..Fail::default()
+            })
+        } else {
+            Ok(())
+        }
     }
 
     /// A note on the running step.
@@ -718,6 +732,36 @@ impl<D: Device> Ctx<'_, D> {
             Err(e) => self.note(format!("{kind} snapshot failed: {e}")),
         }
     }
+}
+
+/// Every secret value the run may type or show: the run's own, the
+/// defaults in flow files' headers, and the `runFlow.env` values given to
+/// secret names (rendered with the run's variables).
+fn secret_values(env: &Env, flows: &BTreeMap<PathBuf, Scenario>, opts: &RunOptions) -> Vec<String> {
+    let mut out: Vec<String> = env
+        .iter()
+        .filter(|(k, _)| opts.is_secret(k))
+        .map(|(_, v)| v.clone())
+        .collect();
+    for sc in flows.values() {
+        out.extend(
+            sc.header
+                .env
+                .iter()
+                .filter(|(k, _)| opts.is_secret(k))
+                .map(|(_, v)| v.clone()),
+        );
+        for step in sc.all_steps() {
+            if let crate::scenario::model::Command::RunFlow { env: vars, .. } = &step.command {
+                out.extend(
+                    vars.iter()
+                        .filter(|(k, _)| opts.is_secret(k))
+                        .map(|(_, t)| t.render(env).unwrap_or_else(|_| t.as_str().to_string())),
+                );
+            }
+        }
+    }
+    out
 }
 
 /// The runtime permissions of a package (user 0).

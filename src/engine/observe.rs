@@ -32,6 +32,8 @@ pub const DUMP_ATTEMPTS: u32 = 6;
 const CACHE_SIZE: usize = 64;
 const FIRST_POLL: Duration = Duration::from_millis(50);
 const MAX_POLL: Duration = Duration::from_millis(400);
+/// How long a picture just taken stands for the screen.
+const FRESH: Duration = Duration::from_millis(250);
 
 /// How long to wait for a screen to settle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,8 +93,8 @@ pub struct Observer {
     cache: HashMap<u64, Cached>,
     order: VecDeque<u64>,
     pub counters: Counters,
-    /// The last settled picture's hash.
-    pub last_hash: Option<u64>,
+    /// The last picture's hash and when it was taken.
+    last: Option<(u64, Instant)>,
 }
 
 impl Observer {
@@ -102,7 +104,7 @@ impl Observer {
             cache: HashMap::new(),
             order: VecDeque::new(),
             counters: Counters::default(),
-            last_hash: None,
+            last: None,
         }
     }
 
@@ -117,7 +119,9 @@ impl Observer {
     ) -> Result<(u64, Arc<Screenshot>), DeviceError> {
         let shot = dev.screenshot().await?;
         self.counters.screenshots += 1;
-        Ok((picture_hash(&shot.image), Arc::new(shot)))
+        let hash = picture_hash(&shot.image);
+        self.last = Some((hash, Instant::now()));
+        Ok((hash, Arc::new(shot)))
     }
 
     /// Waits for the screen to settle. `before` is the picture's hash
@@ -162,7 +166,6 @@ impl Observer {
         stable: bool,
         seen_changes: u32,
     ) -> Settled {
-        self.last_hash = Some(hash);
         Settled {
             hash,
             shot,
@@ -170,6 +173,14 @@ impl Observer {
             stable,
             changes: seen_changes,
         }
+    }
+
+    /// The hash of a picture taken less than [`FRESH`] ago: a settled
+    /// screen seen that recently needs no new picture to be trusted.
+    pub fn fresh_hash(&self) -> Option<u64> {
+        self.last
+            .filter(|(_, at)| at.elapsed() < FRESH)
+            .map(|(h, _)| h)
     }
 
     /// Settles, then reads the screen (from the cache when the picture
