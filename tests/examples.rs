@@ -133,6 +133,9 @@ fn schema_rejects_what_validation_rejects() {
         "- snapshot: [memory]",
         "appId: com.x\nsetup: {install: fressh}",
         "tags: [a]",
+        "- tapOn: {text: OK, threshold: 0.8}",
+        "- tapOn: {image: icons/ok.png, threshold: 1.5}",
+        "- assertVisible: {image: icons/ok.png, threshold: \"0.8\"}",
     ];
     for text in bad {
         for doc in documents_as_json(text) {
@@ -146,6 +149,9 @@ fn schema_rejects_what_validation_rejects() {
         "- snapshot: [appops, exit-info]",
         "- idle: 30s",
         "appId: ${APP_ID}",
+        "- tapOn: {image: icons/ok.png}",
+        "- assertVisible: {image: icons/ok.png, threshold: 0.8, index: 1, optional: true}",
+        "- extendedWaitUntil: {visible: {image: icons/ok.png}, timeout: 5s}",
     ];
     for text in good {
         for doc in documents_as_json(text) {

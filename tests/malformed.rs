@@ -550,6 +550,167 @@ case!(
     "steps[0].expect.screenshotMatching",
     "template image `templates/exit.png` not found"
 );
+
+// --- image selectors ---------------------------------------------------------
+
+/// The template `icons/ok.png` beside the case (only its existence counts).
+const ICON: (&str, &str) = ("icons/ok.png", "");
+
+case!(
+    image_with_text,
+    [
+        (
+            "case.yaml",
+            "appId: com.example.app\n---\n- tapOn: {image: icons/ok.png, text: OK}\n"
+        ),
+        ICON
+    ],
+    None,
+    3,
+    32,
+    "steps[0].tapOn.text",
+    "`image` cannot be combined with `text`",
+    Some("only `index` may narrow it")
+);
+case!(
+    image_with_relation,
+    [
+        (
+            "case.yaml",
+            "appId: com.example.app\n---\n- longPressOn:\n    image: icons/ok.png\n    rightOf: {text: Name}\n"
+        ),
+        ICON
+    ],
+    None,
+    5,
+    5,
+    "steps[0].longPressOn.rightOf",
+    "`image` cannot be combined with `rightOf`",
+    None
+);
+case!(
+    image_in_relative_selector,
+    [
+        (
+            "case.yaml",
+            "appId: com.example.app\n---\n- tapOn:\n    text: OK\n    below: {image: icons/ok.png}\n"
+        ),
+        ICON
+    ],
+    None,
+    5,
+    13,
+    "steps[0].tapOn.below.image",
+    "`image` cannot be used in a relative selector",
+    Some("name it by `text` or `id`")
+);
+case!(
+    threshold_without_image,
+    "appId: com.example.app\n---\n- assertVisible: {text: OK, threshold: 0.8}\n",
+    3,
+    29,
+    "steps[0].assertVisible.threshold",
+    "`threshold` applies only to an `image` selector"
+);
+case!(
+    threshold_out_of_range,
+    [
+        (
+            "case.yaml",
+            "appId: com.example.app\n---\n- tapOn: {image: icons/ok.png, threshold: 90}\n"
+        ),
+        ICON
+    ],
+    None,
+    3,
+    43,
+    "steps[0].tapOn.threshold",
+    "threshold `90` is outside 0..=1",
+    None
+);
+case!(
+    threshold_as_text,
+    [
+        (
+            "case.yaml",
+            "appId: com.example.app\n---\n- tapOn: {image: icons/ok.png, threshold: \"0.8\"}\n"
+        ),
+        ICON
+    ],
+    None,
+    3,
+    43,
+    "steps[0].tapOn.threshold",
+    "wrong type: found string \"0.8\"",
+    None
+);
+case!(
+    missing_image_file,
+    "appId: com.example.app\n---\n- tapOn: {image: icons/settings.png}\n",
+    3,
+    18,
+    "steps[0].tapOn.image",
+    "template image `icons/settings.png` not found",
+    help: "relative to the scenario's folder"
+);
+case!(
+    missing_image_file_in_wait,
+    "appId: com.example.app\n---\n- extendedWaitUntil:\n    visible: {image: icons/agree.png}\n    timeout: 5s\n",
+    4,
+    22,
+    "steps[0].extendedWaitUntil.visible.image",
+    "template image `icons/agree.png` not found"
+);
+case!(
+    missing_image_file_in_dialog_handler,
+    "appId: com.example.app\nonDialog:\n  custom:\n    - visible: {image: icons/update.png}\n      commands: [back]\n---\n- back\n",
+    4,
+    24,
+    "onDialog.custom[0].visible.image",
+    "template image `icons/update.png` not found"
+);
+case!(
+    image_path_is_relative_to_the_file,
+    [
+        (
+            "flows/case.yaml",
+            "appId: com.example.app\n---\n- tapOn: {image: icons/ok.png}\n"
+        ),
+        ICON
+    ],
+    None,
+    3,
+    18,
+    "steps[0].tapOn.image",
+    "template image `icons/ok.png` not found",
+    None
+);
+
+/// Image selectors where a selector names a target, with `threshold`,
+/// `index`, `optional` and `label`: valid, no warning.
+#[test]
+fn image_selectors_validate() {
+    let src = "appId: com.example.app\n\
+        onDialog:\n  custom:\n    - visible: {image: icons/ok.png}\n      commands: [back]\n\
+        ---\n\
+        - tapOn: {image: icons/ok.png}\n\
+        - tapOn:\n    image: icons/ok.png\n    threshold: 0.8\n    index: 1\n    optional: true\n    label: the second icon\n\
+        - longPressOn: {image: icons/ok.png}\n\
+        - doubleTapOn: {image: icons/ok.png, threshold: 1}\n\
+        - assertVisible: {image: icons/ok.png}\n\
+        - assertNotVisible: {image: icons/ok.png, threshold: 0.95}\n\
+        - extendedWaitUntil:\n    visible: {image: icons/ok.png}\n    timeout: 10s\n\
+        - scrollUntilVisible:\n    element: {image: icons/ok.png}\n\
+        - runFlow:\n    when: {visible: {image: icons/ok.png}}\n    commands: [back]\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_files(dir.path(), &[("images.yaml", src), ICON]);
+    let (code, report) = validate_json(&[], &path);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+    assert_eq!(report["warnings"], 0, "{report}");
+    assert_eq!(report["steps"], 11, "{report}");
+}
+
 case!(
     run_flow_cycle,
     [

@@ -6,10 +6,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use consentry::scenario::model::{
-    Command, Expectation, Header, Location, OnDialog, Selector, Setup, Step,
+    Command, Expectation, Header, ImageRef, Location, OnDialog, Selector, Setup, Step,
 };
 use consentry::scenario::raw::SnapshotKind;
 use consentry::scenario::values::{Direction, Duration, KEYS, Key, MatchMode, Pattern, Template};
@@ -38,6 +39,60 @@ fn step(command: Command, label: Option<String>, optional: bool) -> Step {
 fn pattern(text: &str) -> Pattern {
     Pattern::parse(&regex::escape(text), MatchMode::Full, &BTreeMap::new())
         .expect("escaped text is a valid pattern")
+}
+
+/// Template names that need quoting or escaping in YAML.
+const IMAGE_NAMES: &[&str] = &[
+    "icons/ok.png",
+    "icons/同意 button.png",
+    "#1.png",
+    ": colon.png",
+    "- dash.png",
+    "'quoted' \"twice\".png",
+    "true",
+    "1.5",
+];
+
+/// The folder the generated scenarios live in, with every template of
+/// [`IMAGE_NAMES`] (the loader checks that they exist).
+fn folder() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in IMAGE_NAMES {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("in the folder")).expect("mkdir");
+            std::fs::write(&path, b"").expect("write template");
+        }
+        dir
+    })
+    .path()
+}
+
+fn file() -> PathBuf {
+    folder().join("prop.yaml")
+}
+
+/// An image selector: any template, any threshold in 0..=1, maybe an index.
+fn image_selector() -> impl Strategy<Value = Selector> {
+    (
+        prop::sample::select(IMAGE_NAMES),
+        prop_oneof![
+            Just(ImageRef::DEFAULT_THRESHOLD),
+            0.0f32..=1.0,
+            (0u16..=100).prop_map(|n| f32::from(n) / 100.0)
+        ],
+        prop::option::of(0u32..5),
+    )
+        .prop_map(|(name, threshold, index)| Selector {
+            image: Some(ImageRef {
+                written: name.to_string(),
+                path: folder().join(name),
+                threshold,
+            }),
+            index,
+            ..Selector::default()
+        })
 }
 
 fn leaf_command() -> impl Strategy<Value = Command> {
@@ -80,6 +135,27 @@ fn leaf_command() -> impl Strategy<Value = Command> {
             key: Key::parse(name).expect("known key")
         }),
         Just(Command::Back),
+        (
+            image_selector(),
+            prop::sample::select(vec![
+                consentry::scenario::model::Gesture::Tap,
+                consentry::scenario::model::Gesture::DoubleTap,
+                consentry::scenario::model::Gesture::LongPress
+            ]),
+            any::<bool>()
+        )
+            .prop_map(|(target, gesture, assert)| if assert {
+                Command::AssertNotVisible(target)
+            } else {
+                Command::Tap {
+                    gesture,
+                    target,
+                    repeat: 1,
+                    delay: None,
+                    retry_if_no_change: false,
+                    settle_timeout: None,
+                }
+            }),
         prop::sample::subsequence(
             vec![
                 SnapshotKind::Appops,
@@ -126,7 +202,7 @@ fn any_scenario() -> impl Strategy<Value = Scenario> {
         prop::collection::btree_map("[A-Z_][A-Z0-9_]{0,6}", TEXT, 0..3),
     )
         .prop_map(|(steps, name, tags, env)| Scenario {
-            file: "prop.yaml".into(),
+            file: file(),
             header: Header {
                 app_id: Template::parse("com.example.app").expect("template"),
                 name,
@@ -148,7 +224,7 @@ proptest! {
     #[test]
     fn render_then_load_is_identity(sc in any_scenario()) {
         let yaml = scenario::to_yaml(&sc).expect("renders");
-        let loaded = scenario::load_str(Path::new("prop.yaml"), &yaml, &BTreeMap::new());
+        let loaded = scenario::load_str(&file(), &yaml, &BTreeMap::new());
         let loaded = match loaded {
             Ok(l) => l,
             Err(d) => return Err(TestCaseError::fail(format!("{d:#?}\n{yaml}"))),

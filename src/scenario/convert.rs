@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use super::diagnostic::Diagnostic;
 use super::model::{
-    Command, Condition, DialogHandler, Expectation, FlowSource, Gesture, Header, Location,
-    OnDialog, PermissionState, Relation, Selector, Setup, Step, SwipeKind,
+    Command, Condition, DialogHandler, Expectation, FlowSource, Gesture, Header, ImageRef,
+    Location, OnDialog, PermissionState, Relation, Selector, Setup, Step, SwipeKind,
 };
 use super::raw::{
     COMMAND_NAMES, Flex, Payload, RawCommand, RawCommands, RawCondition, RawDuration, RawHeader,
@@ -110,6 +110,20 @@ impl<'n> Spot<'n> {
     fn pos(&self) -> Pos {
         self.node.pos
     }
+}
+
+/// Where a selector is written, which decides the keys it may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SelectorAt {
+    /// A command's own selector (`tapOn`, `assertVisible`, ...): `optional`
+    /// and `label` are the command's.
+    Command,
+    /// A selector inside a command, condition or handler (`visible`,
+    /// `element`, `from`).
+    Inner,
+    /// The anchor of a relation (`below`, `childOf`, ...): an element of the
+    /// UI tree, so no `image`.
+    Anchor,
 }
 
 pub(crate) struct Converter<'a> {
@@ -340,7 +354,7 @@ impl<'a> Converter<'a> {
 
     // -- selectors -------------------------------------------------------
 
-    fn selector(&mut self, spot: &Spot<'_>, raw: &RawSelector, top: bool) -> Option<Selector> {
+    fn selector(&mut self, spot: &Spot<'_>, raw: &RawSelector, at: SelectorAt) -> Option<Selector> {
         let mut ok = true;
         let text = raw.text.as_ref().and_then(|t| {
             let p = self.pattern(&spot.field("text"), &t.0, MatchMode::Full);
@@ -357,7 +371,7 @@ impl<'a> Converter<'a> {
             ok &= p.is_some();
             p
         });
-        if !top {
+        if at != SelectorAt::Command {
             for key in ["optional", "label"] {
                 let present = match key {
                     "optional" => raw.optional.is_some(),
@@ -384,15 +398,20 @@ impl<'a> Converter<'a> {
         ];
         for (rel, anchor) in rels {
             if let Some(anchor) = anchor {
-                match self.selector(&spot.field(rel.key()), &anchor.0, false) {
+                match self.selector(&spot.field(rel.key()), &anchor.0, SelectorAt::Anchor) {
                     Some(s) => relations.push((rel, s)),
                     None => ok = false,
                 }
             }
         }
-        let has_target =
-            raw.text.is_some() || raw.id.is_some() || raw.point.is_some() || !relations.is_empty();
-        if raw.point.is_some() {
+        let image = self.image_ref(spot, raw, at, &mut ok);
+        let has_target = raw.text.is_some()
+            || raw.id.is_some()
+            || raw.point.is_some()
+            || raw.image.is_some()
+            || !relations.is_empty();
+        // An image's companions are checked in `image_ref`.
+        if raw.point.is_some() && raw.image.is_none() {
             let others: Vec<&str> = [
                 ("text", raw.text.is_some()),
                 ("id", raw.id.is_some()),
@@ -421,7 +440,7 @@ impl<'a> Converter<'a> {
             Self::set(
                 d,
                 Some(
-                    "`text`, `id`, `point` or a relative selector (below, above, leftOf, rightOf, childOf, containsChild)",
+                    "`text`, `id`, `point`, `image` or a relative selector (below, above, leftOf, rightOf, childOf, containsChild)",
                 ),
                 None,
             );
@@ -432,11 +451,99 @@ impl<'a> Converter<'a> {
             id,
             index: raw.index,
             point,
+            image,
             enabled: raw.enabled,
             checked: raw.checked,
             focused: raw.focused,
             selected: raw.selected,
             relations,
+        })
+    }
+
+    /// The `image` key of a selector with its `threshold`: the file exists,
+    /// the threshold is a score in 0..=1, and no key that needs the UI tree
+    /// comes with it. Clears `ok` on any problem.
+    fn image_ref(
+        &mut self,
+        spot: &Spot<'_>,
+        raw: &RawSelector,
+        at: SelectorAt,
+        ok: &mut bool,
+    ) -> Option<ImageRef> {
+        let Some(written) = &raw.image else {
+            if raw.threshold.is_some() {
+                self.error(
+                    &spot.key_node("threshold"),
+                    "`threshold` applies only to an `image` selector",
+                )
+                .expected = Some(
+                    "`image` beside it, such as `{image: icons/ok.png, threshold: 0.8}`".into(),
+                );
+                *ok = false;
+            }
+            return None;
+        };
+        if at == SelectorAt::Anchor {
+            self.error(
+                &spot.key_node("image"),
+                "`image` cannot be used in a relative selector",
+            )
+            .help =
+                Some("an anchor is an element of the UI tree; name it by `text` or `id`".into());
+            *ok = false;
+            return None;
+        }
+        let others: Vec<&str> = [
+            ("text", raw.text.is_some()),
+            ("id", raw.id.is_some()),
+            ("point", raw.point.is_some()),
+            ("enabled", raw.enabled.is_some()),
+            ("checked", raw.checked.is_some()),
+            ("focused", raw.focused.is_some()),
+            ("selected", raw.selected.is_some()),
+            (Relation::Below.key(), raw.below.is_some()),
+            (Relation::Above.key(), raw.above.is_some()),
+            (Relation::LeftOf.key(), raw.left_of.is_some()),
+            (Relation::RightOf.key(), raw.right_of.is_some()),
+            (Relation::ChildOf.key(), raw.child_of.is_some()),
+            (Relation::ContainsChild.key(), raw.contains_child.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect();
+        if let Some(first) = others.first() {
+            self.error(
+                &spot.key_node(first),
+                format!("`image` cannot be combined with `{}`", others.join("`, `")),
+            )
+            .help = Some(
+                "an image selector finds a template on the screenshot, not an element of the UI tree; remove the element keys or the image (only `index` may narrow it)".into(),
+            );
+            *ok = false;
+        }
+        let threshold = match raw.threshold {
+            None => Some(ImageRef::DEFAULT_THRESHOLD),
+            Some(t) if (0.0..=1.0).contains(&t) => {
+                #[allow(clippy::cast_possible_truncation)] // a score in 0..=1
+                let t = t as f32;
+                Some(t)
+            }
+            Some(t) => {
+                self.error(
+                    &spot.field("threshold"),
+                    format!("threshold `{t}` is outside 0..=1"),
+                )
+                .expected = Some("a match score from 0 to 1, such as 0.9".into());
+                *ok = false;
+                None
+            }
+        };
+        let path = self.referenced_file(&spot.field("image"), written, "template image");
+        *ok &= path.is_some();
+        Some(ImageRef {
+            written: written.clone(),
+            path: path?,
+            threshold: threshold?,
         })
     }
 
@@ -447,9 +554,9 @@ impl<'a> Converter<'a> {
         allow_platform: bool,
     ) -> Option<Condition> {
         let visible = flex_value(raw.visible.as_ref())
-            .and_then(|s| self.selector(&spot.field("visible"), s, false));
+            .and_then(|s| self.selector(&spot.field("visible"), s, SelectorAt::Inner));
         let not_visible = flex_value(raw.not_visible.as_ref())
-            .and_then(|s| self.selector(&spot.field("notVisible"), s, false));
+            .and_then(|s| self.selector(&spot.field("notVisible"), s, SelectorAt::Inner));
         let mut ok = visible.is_some() == raw.visible.is_some()
             && not_visible.is_some() == raw.not_visible.is_some();
         if let (Some(_), false) = (&raw.platform, allow_platform) {
@@ -764,7 +871,7 @@ impl<'a> Converter<'a> {
                         end: self.point(&p.field("end"), e)?,
                     },
                     (Some(d), None, None, Some(from)) => SwipeKind::FromElement {
-                        from: self.selector(&p.field("from"), &from.0, false)?,
+                        from: self.selector(&p.field("from"), &from.0, SelectorAt::Inner)?,
                         direction: self.direction(&p.field("direction"), d)?,
                     },
                     _ => {
@@ -787,7 +894,7 @@ impl<'a> Converter<'a> {
                         .expected = Some("a selector".into());
                     return None;
                 };
-                let element = self.selector(&p.field("element"), &element.0, false);
+                let element = self.selector(&p.field("element"), &element.0, SelectorAt::Inner);
                 let direction = match &x.direction {
                     Some(d) => self.direction(&p.field("direction"), d),
                     None => Some(Direction::Down),
@@ -825,11 +932,11 @@ impl<'a> Converter<'a> {
                 )
             }
             RawCommand::AssertVisible(Flex(x)) => (
-                Command::AssertVisible(self.selector(p, x, true)?),
+                Command::AssertVisible(self.selector(p, x, SelectorAt::Command)?),
                 common!(x),
             ),
             RawCommand::AssertNotVisible(Flex(x)) => (
-                Command::AssertNotVisible(self.selector(p, x, true)?),
+                Command::AssertNotVisible(self.selector(p, x, SelectorAt::Command)?),
                 common!(x),
             ),
             RawCommand::ExtendedWaitUntil(Flex(x)) => {
@@ -1134,7 +1241,7 @@ impl<'a> Converter<'a> {
     }
 
     fn tap(&mut self, p: &Spot<'_>, x: &RawTap, gesture: Gesture) -> Option<Command> {
-        let target = self.selector(p, &x.selector(), true);
+        let target = self.selector(p, &x.selector(), SelectorAt::Command);
         let delay = self.opt_duration(p, "delay", x.delay.as_ref());
         let settle = self.opt_duration(
             p,
@@ -1217,13 +1324,13 @@ impl<'a> Converter<'a> {
             }
         }
         if let Some(s) = &x.visible {
-            match self.selector(&p.field("visible"), &s.0, false) {
+            match self.selector(&p.field("visible"), &s.0, SelectorAt::Inner) {
                 Some(s) => out.push(Expectation::Visible(s)),
                 None => ok = false,
             }
         }
         if let Some(s) = &x.not_visible {
-            match self.selector(&p.field("notVisible"), &s.0, false) {
+            match self.selector(&p.field("notVisible"), &s.0, SelectorAt::Inner) {
                 Some(s) => out.push(Expectation::NotVisible(s)),
                 None => ok = false,
             }
@@ -1350,7 +1457,7 @@ impl<'a> Converter<'a> {
             on_dialog.crash = d.crash;
             for (i, h) in d.custom.iter().flatten().enumerate() {
                 let hs = spot.field("onDialog").field("custom").index(i);
-                let visible = self.selector(&hs.field("visible"), &h.visible.0, false);
+                let visible = self.selector(&hs.field("visible"), &h.visible.0, SelectorAt::Inner);
                 let commands = self.commands(&hs.field("commands"));
                 if let Some(visible) = visible {
                     on_dialog.custom.push(DialogHandler { visible, commands });
@@ -1485,6 +1592,7 @@ fn humanize_expected(e: &str) -> String {
     match e {
         "u32" | "u64" | "u16" | "u8" => "a whole number, 0 or more".into(),
         "i64" | "i32" => "a whole number".into(),
+        "f64" | "f32" => "a number".into(),
         "a boolean" => "true or false".into(),
         "a sequence" => "a list".into(),
         other if other.starts_with("struct ") => "a map".into(),
@@ -1505,6 +1613,271 @@ mod tests {
         let (m, e, _) = humanize("invalid type: string \"x\", expected u32");
         assert_eq!(m, "wrong type: found string \"x\"");
         assert_eq!(e.as_deref(), Some("a whole number, 0 or more"));
+    }
+
+    /// A folder with `icons/ok.png` (only its existence is checked) and a
+    /// scenario file path in it.
+    fn with_icon() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("icons")).expect("mkdir");
+        std::fs::write(dir.path().join("icons/ok.png"), b"").expect("write");
+        let file = dir.path().join("case.yaml");
+        (dir, file)
+    }
+
+    fn load(file: &Path, body: &str) -> Result<super::super::Scenario, Vec<Diagnostic>> {
+        let src = format!("appId: com.example.app\n---\n{body}");
+        super::super::load_str(file, &src, &BTreeMap::new())
+    }
+
+    fn image_of(sel: &Selector) -> &ImageRef {
+        sel.image.as_ref().expect("an image selector")
+    }
+
+    #[test]
+    fn image_selectors_load_wherever_a_selector_is_a_target() {
+        let (dir, file) = with_icon();
+        let icon = dir.path().join("icons/ok.png");
+        let sc = load(
+            &file,
+            "- tapOn: {image: icons/ok.png}\n\
+             - longPressOn: {image: icons/ok.png, threshold: 0.75, index: 2, optional: true, label: hold}\n\
+             - doubleTapOn: {image: icons/ok.png, repeat: 2}\n\
+             - assertVisible: {image: icons/ok.png, threshold: 1}\n\
+             - assertNotVisible: {image: icons/ok.png, threshold: 0}\n\
+             - extendedWaitUntil: {visible: {image: icons/ok.png}, notVisible: {image: icons/ok.png}, timeout: 5s}\n\
+             - scrollUntilVisible: {element: {image: icons/ok.png}}\n\
+             - runFlow: {when: {visible: {image: icons/ok.png}}, commands: [back]}\n\
+             - repeat: {while: {notVisible: {image: icons/ok.png}}, commands: [back]}\n\
+             - expect: {visible: {image: icons/ok.png}}\n\
+             - swipe: {from: {image: icons/ok.png}, direction: UP}\n",
+        )
+        .expect("valid");
+        let expected = |threshold| ImageRef {
+            written: "icons/ok.png".into(),
+            path: icon.clone(),
+            threshold,
+        };
+        let Command::Tap { target, .. } = &sc.steps[0].command else {
+            panic!("tap: {:?}", sc.steps[0]);
+        };
+        assert_eq!(image_of(target), &expected(0.9));
+        assert_eq!(
+            (target.text.is_none(), target.id.is_none(), target.index),
+            (true, true, None)
+        );
+        let Command::Tap {
+            gesture, target, ..
+        } = &sc.steps[1].command
+        else {
+            panic!("long press: {:?}", sc.steps[1]);
+        };
+        assert_eq!(*gesture, Gesture::LongPress);
+        assert_eq!(image_of(target), &expected(0.75));
+        assert_eq!(target.index, Some(2));
+        assert!(sc.steps[1].optional);
+        assert_eq!(sc.steps[1].label.as_deref(), Some("hold"));
+        let Command::AssertVisible(sel) = &sc.steps[3].command else {
+            panic!("assert: {:?}", sc.steps[3]);
+        };
+        assert_eq!(image_of(sel), &expected(1.0));
+        let Command::AssertNotVisible(sel) = &sc.steps[4].command else {
+            panic!("assert not: {:?}", sc.steps[4]);
+        };
+        assert_eq!(image_of(sel), &expected(0.0));
+        let Command::ExtendedWaitUntil { condition, .. } = &sc.steps[5].command else {
+            panic!("wait: {:?}", sc.steps[5]);
+        };
+        assert_eq!(
+            condition.visible.as_ref().map(image_of),
+            Some(&expected(0.9))
+        );
+        assert_eq!(
+            condition.not_visible.as_ref().map(image_of),
+            Some(&expected(0.9))
+        );
+        assert_eq!(sc.steps.len(), 11);
+    }
+
+    #[test]
+    fn image_selectors_load_in_dialog_handlers() {
+        let (_dir, file) = with_icon();
+        let src = "appId: com.example.app\nonDialog:\n  custom:\n    - visible: {image: icons/ok.png, threshold: 0.8}\n      commands: [back]\n---\n- back\n";
+        let sc = super::super::load_str(&file, src, &BTreeMap::new()).expect("valid");
+        let visible = &sc.header.on_dialog.custom[0].visible;
+        assert_eq!(image_of(visible).written, "icons/ok.png");
+        assert!((image_of(visible).threshold - 0.8).abs() < 1e-6);
+    }
+
+    /// (line, column, key, message) of each error.
+    fn errors(file: &Path, body: &str) -> Vec<(usize, usize, String, String)> {
+        let diags = load(file, body).expect_err("invalid");
+        diags
+            .into_iter()
+            .filter(|d| d.severity == super::super::Severity::Error)
+            .map(|d| (d.line, d.column, d.key, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn image_selector_rules() {
+        let (_dir, file) = with_icon();
+        let one = |body: &str| {
+            let e = errors(&file, body);
+            assert_eq!(e.len(), 1, "{body}: {e:#?}");
+            e.into_iter().next().expect("one error")
+        };
+        let e = |line, column, key: &str, message: &str| {
+            (line, column, key.to_string(), message.to_string())
+        };
+        assert_eq!(
+            one("- tapOn: {image: icons/ok.png, text: OK, id: ok}\n"),
+            e(
+                3,
+                32,
+                "steps[0].tapOn.text",
+                "`image` cannot be combined with `text`, `id`"
+            )
+        );
+        assert_eq!(
+            one("- tapOn: {image: icons/ok.png, point: \"50%,50%\"}\n"),
+            e(
+                3,
+                32,
+                "steps[0].tapOn.point",
+                "`image` cannot be combined with `point`"
+            )
+        );
+        assert_eq!(
+            one("- assertVisible: {image: icons/ok.png, below: {text: Title}}\n"),
+            e(
+                3,
+                40,
+                "steps[0].assertVisible.below",
+                "`image` cannot be combined with `below`"
+            )
+        );
+        assert_eq!(
+            one("- tapOn: {image: icons/ok.png, checked: true}\n"),
+            e(
+                3,
+                32,
+                "steps[0].tapOn.checked",
+                "`image` cannot be combined with `checked`"
+            )
+        );
+        assert_eq!(
+            one("- tapOn: {text: OK, childOf: {image: icons/ok.png}}\n"),
+            e(
+                3,
+                31,
+                "steps[0].tapOn.childOf.image",
+                "`image` cannot be used in a relative selector"
+            )
+        );
+        assert_eq!(
+            one("- tapOn: {text: OK, threshold: 0.5}\n"),
+            e(
+                3,
+                21,
+                "steps[0].tapOn.threshold",
+                "`threshold` applies only to an `image` selector"
+            )
+        );
+        assert_eq!(
+            one("- tapOn: {image: icons/ok.png, threshold: 1.5}\n"),
+            e(
+                3,
+                43,
+                "steps[0].tapOn.threshold",
+                "threshold `1.5` is outside 0..=1"
+            )
+        );
+        assert_eq!(
+            one("- tapOn: {image: icons/ok.png, threshold: -0.1}\n"),
+            e(
+                3,
+                43,
+                "steps[0].tapOn.threshold",
+                "threshold `-0.1` is outside 0..=1"
+            )
+        );
+        assert_eq!(
+            one("- tapOn: {image: icons/gone.png}\n"),
+            e(
+                3,
+                18,
+                "steps[0].tapOn.image",
+                "template image `icons/gone.png` not found"
+            )
+        );
+        assert_eq!(
+            one("- scrollUntilVisible: {element: {image: icons/gone.png}}\n"),
+            e(
+                3,
+                41,
+                "steps[0].scrollUntilVisible.element.image",
+                "template image `icons/gone.png` not found"
+            )
+        );
+        assert_eq!(
+            one("- tapOn: {image: \"  \"}\n"),
+            e(3, 18, "steps[0].tapOn.image", "empty template image path")
+        );
+        // `index`, `optional` and `label` go with an image; alone, `index`
+        // and `threshold` name nothing.
+        assert!(
+            load(
+                &file,
+                "- tapOn: {image: icons/ok.png, index: 1, optional: true, label: x}\n"
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            one("- tapOn: {index: 1, threshold: 0.5}\n"),
+            e(
+                3,
+                21,
+                "steps[0].tapOn.threshold",
+                "`threshold` applies only to an `image` selector"
+            )
+        );
+        // Every problem of one selector is reported.
+        assert_eq!(
+            errors(
+                &file,
+                "- tapOn: {image: icons/gone.png, text: OK, threshold: 2}\n"
+            )
+            .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn image_selectors_survive_the_round_trip() {
+        let (_dir, file) = with_icon();
+        let sc = load(
+            &file,
+            "- tapOn: {image: icons/ok.png}\n\
+             - assertVisible: {image: icons/ok.png, threshold: 0.85, index: 3}\n\
+             - extendedWaitUntil: {visible: {image: icons/ok.png, threshold: 0.123456789}, timeout: 1s}\n",
+        )
+        .expect("valid");
+        let yaml = super::super::to_yaml(&sc).expect("renders");
+        assert!(yaml.contains("threshold: 0.85\n"), "{yaml}");
+        assert_eq!(
+            yaml.matches("threshold").count(),
+            2,
+            "default left out:\n{yaml}"
+        );
+        let again = super::super::load_str(&file, &yaml, &BTreeMap::new()).expect("loads");
+        let strip = |s: &super::super::Scenario| {
+            s.steps
+                .iter()
+                .map(|s| s.command.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&sc), strip(&again), "{yaml}");
     }
 
     #[test]

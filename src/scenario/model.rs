@@ -105,6 +105,10 @@ pub struct Selector {
     pub index: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub point: Option<Point>,
+    /// A template image found on the screenshot instead of an element of the
+    /// UI tree; only `index` narrows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,6 +119,22 @@ pub struct Selector {
     pub selected: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub relations: Vec<(Relation, Selector)>,
+}
+
+/// The template image of an `image` selector.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImageRef {
+    /// As written in the scenario.
+    pub written: String,
+    /// Resolved against the scenario's folder; it existed at load time.
+    pub path: PathBuf,
+    /// Lowest match score (`TM_CCOEFF_NORMED`), in 0..=1.
+    pub threshold: f32,
+}
+
+impl ImageRef {
+    /// The threshold when the selector gives none.
+    pub const DEFAULT_THRESHOLD: f32 = 0.9;
 }
 
 /// How a relative selector relates to its anchor.
@@ -170,6 +190,8 @@ pub enum PermissionState {
     Unset,
 }
 
+// One per swipe step: the selector's size does not matter enough to box it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum SwipeKind {

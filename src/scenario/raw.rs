@@ -435,6 +435,7 @@ macro_rules! selector_struct {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
         #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        #[schemars(extend("dependencies" = {"threshold": ["image"]}))]
         pub struct $name {
             /// Regex matched against the whole text or content description.
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -448,6 +449,13 @@ macro_rules! selector_struct {
             /// `"50%,80%"` or `"540,1200"`; excludes the other keys.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub point: Option<String>,
+            /// A PNG template to find on the screen, relative to this file; excludes `text`, `id`, `point`.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub image: Option<String>,
+            /// Lowest match score for `image`, 0 to 1 (default 0.9).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            #[schemars(range(min = 0.0, max = 1.0))]
+            pub threshold: Option<f64>,
             #[serde(skip_serializing_if = "Option::is_none")]
             pub enabled: Option<bool>,
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -486,6 +494,8 @@ macro_rules! selector_struct {
                     id: self.id.clone(),
                     index: self.index,
                     point: self.point.clone(),
+                    image: self.image.clone(),
+                    threshold: self.threshold,
                     enabled: self.enabled,
                     checked: self.checked,
                     focused: self.focused,
@@ -509,6 +519,8 @@ macro_rules! selector_struct {
                     id: s.id,
                     index: s.index,
                     point: s.point,
+                    image: s.image,
+                    threshold: s.threshold,
                     enabled: s.enabled,
                     checked: s.checked,
                     focused: s.focused,
@@ -527,7 +539,7 @@ macro_rules! selector_struct {
         }
 
         impl Payload for $name {
-            const EXPECTING: &'static str = "a text regex or a selector map (text, id, index, point, ...)";
+            const EXPECTING: &'static str = "a text regex or a selector map (text, id, index, point, image, ...)";
             fn scalar(value: Scalar) -> Option<Self> {
                 Some(Self::from_selector(RawSelector {
                     text: Some(RawText(value.into_text())),

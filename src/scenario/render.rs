@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use super::model::{
-    Command, Condition, Expectation, FlowSource, Gesture, PermissionState, Relation, Scenario,
-    Selector, Step, SwipeKind,
+    Command, Condition, Expectation, FlowSource, Gesture, ImageRef, PermissionState, Relation,
+    Scenario, Selector, Step, SwipeKind,
 };
 use super::raw::{
     Flex, RawAppRef, RawBare, RawCommand, RawCommands, RawCondition, RawDialogHandler, RawDuration,
@@ -30,12 +30,24 @@ fn direction(d: Direction) -> String {
     format!("{d:?}").to_ascii_uppercase()
 }
 
+/// A threshold as the shortest decimal that reads back as the same `f32`
+/// (`0.85`, not the `f64` widening `0.8500000238418579`).
+fn threshold(t: f32) -> f64 {
+    t.to_string().parse().unwrap_or_else(|_| f64::from(t))
+}
+
 fn selector(s: &Selector) -> RawSelector {
     let mut raw = RawSelector {
         text: s.text.as_ref().map(|p| RawText(p.source().to_string())),
         id: s.id.as_ref().map(|p| p.source().to_string()),
         index: s.index,
         point: s.point.map(|p| p.to_string()),
+        image: s.image.as_ref().map(|i| i.written.clone()),
+        threshold: s
+            .image
+            .as_ref()
+            .filter(|i| i.threshold != ImageRef::DEFAULT_THRESHOLD)
+            .map(|i| threshold(i.threshold)),
         enabled: s.enabled,
         checked: s.checked,
         focused: s.focused,
