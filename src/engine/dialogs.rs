@@ -9,7 +9,7 @@
 //! step had just tapped the app.
 
 use super::observe::{Seen, Settled};
-use super::{Ctx, Fail, SettleOptions, select};
+use super::{Ctx, Fail, SettleOptions};
 use crate::device::Device;
 use crate::evidence::{DialogEvent, DialogKind};
 use crate::scenario::raw::{CrashAnswer, PermissionAnswer};
@@ -237,8 +237,7 @@ impl<D: Device> Ctx<'_, D> {
         let env = self.env.clone();
         let handlers = self.on_dialog.custom.clone();
         for h in &handlers {
-            let hit = select::find(&seen.dump.tree, &h.visible, &env)
-                .map_err(|e| Fail::new(e.to_string()))?;
+            let hit = super::exec::locate(seen, &h.visible, &env)?;
             let Some(hit) = hit else { continue };
             self.record_dialog(seen, DialogKind::Custom, "handled", "onDialog");
             if let Some(last) = self.run.dialogs.last_mut() {

@@ -335,7 +335,9 @@ impl<D: Device> Ctx<'_, D> {
                 } else {
                     // Without the input method's state, a key could
                     // navigate (ESCAPE falls back to BACK): send nothing.
-                    self.note("the input method does not say whether a keyboard is shown; nothing sent");
+                    self.note(
+                        "the input method does not say whether a keyboard is shown; nothing sent",
+                    );
                 }
             }
             Command::Scroll => self.swipe_dir(Direction::Up, None, None).await?,
@@ -837,9 +839,7 @@ impl<D: Device> Ctx<'_, D> {
         let swipe_time = Duration::from_millis(u64::from(1100 - speed.clamp(1, 100) * 10));
         loop {
             let seen = self.current().await?;
-            if let Some(f) =
-                select::find(&seen.dump.tree, element, env).map_err(|e| bad_pattern(&e))?
-            {
+            if let Some(f) = locate(&seen, element, env)? {
                 if visible_share(&f, self.screen_size) * 100.0 >= f64::from(visibility) {
                     if center {
                         self.centre(&f).await?;
@@ -884,7 +884,7 @@ impl<D: Device> Ctx<'_, D> {
         let mut pause = Duration::from_millis(100);
         loop {
             let seen = self.current().await?;
-            if let Some(f) = select::find(&seen.dump.tree, sel, env).map_err(|e| bad_pattern(&e))? {
+            if let Some(f) = locate(&seen, sel, env)? {
                 return Ok((f, seen));
             }
             self.check_interrupt()?;
@@ -908,10 +908,7 @@ impl<D: Device> Ctx<'_, D> {
         let mut pause = Duration::from_millis(100);
         loop {
             let seen = self.current().await?;
-            if select::find(&seen.dump.tree, sel, env)
-                .map_err(|e| bad_pattern(&e))?
-                .is_none()
-            {
+            if locate(&seen, sel, env)?.is_none() {
                 return Ok(());
             }
             if start.elapsed() >= timeout {
@@ -950,17 +947,12 @@ impl<D: Device> Ctx<'_, D> {
             return Ok(false);
         }
         let seen = self.current().await?;
-        let tree = &seen.dump.tree;
         let visible = match &c.visible {
-            Some(s) => select::find(tree, s, env)
-                .map_err(|e| bad_pattern(&e))?
-                .is_some(),
+            Some(s) => locate(&seen, s, env)?.is_some(),
             None => true,
         };
         let gone = match &c.not_visible {
-            Some(s) => select::find(tree, s, env)
-                .map_err(|e| bad_pattern(&e))?
-                .is_none(),
+            Some(s) => locate(&seen, s, env)?.is_none(),
             None => true,
         };
         Ok(visible && gone)
@@ -1078,7 +1070,7 @@ impl<D: Device> Ctx<'_, D> {
             Expectation::Visible(s) | Expectation::NotVisible(s) => {
                 let want = matches!(e, Expectation::Visible(_));
                 let seen = self.current().await?;
-                let found = select::find(&seen.dump.tree, s, env).map_err(|e| bad_pattern(&e))?;
+                let found = locate(&seen, s, env)?;
                 (
                     format!(
                         "{}: {}",
@@ -1104,12 +1096,7 @@ impl<D: Device> Ctx<'_, D> {
                         }
                     ),
                     score.is_some() == want,
-                    Some(score.map_or_else(
-                        || "no match".to_string(),
-                        |(s, r)| {
-                            format!("score {s:.3} at {},{} {}x{}", r.x, r.y, r.width, r.height)
-                        },
-                    )),
+                    Some(score.unwrap_or_else(|| "no match".to_string())),
                 )
             }
         };
@@ -1170,19 +1157,36 @@ fn visible_share(f: &Found, (w, h): (u32, u32)) -> f64 {
     clip(b.left, b.right, w) * clip(b.top, b.bottom, h) / area
 }
 
-/// Where a template image is on the screen, with its score (the
-/// default threshold and scales of `consentry match`).
-fn image_score(
-    seen: &Seen,
-    template: &std::path::Path,
-) -> Result<Option<(f32, crate::vision::Rect)>, Fail> {
-    use crate::vision::{MatchOptions, Screen, Template, find, load_image};
-    let cannot =
-        |e: &dyn std::fmt::Display| Fail::new(format!("cannot match {}: {e}", template.display()));
-    let tpl = load_image(template).map_err(|e| cannot(&e))?;
-    let tpl = Template::from_image(&tpl).map_err(|e| cannot(&e))?;
-    let screen = image::DynamicImage::ImageRgba8(seen.shot.image.clone());
-    let screen = Screen::from_image(&screen).map_err(|e| cannot(&e))?;
-    let r = find(&screen, &tpl, &MatchOptions::default()).map_err(|e| cannot(&e))?;
-    Ok(r.matched().then(|| (r.best.score, r.best.rect())))
+/// The element a selector finds on a seen screen: in its dump, or for an
+/// `image` selector, on its screenshot through `vision`.
+pub(crate) fn locate(seen: &Seen, sel: &Selector, env: &Env) -> Result<Option<Found>, Fail> {
+    if let Some(img) = &sel.image {
+        let index = sel.index.map_or(0, |i| i as usize);
+        let hits = super::image::find_image(&seen.shot.image, img, index + 1)
+            .map_err(|e| Fail::new(e.to_string()))?;
+        return Ok(hits.into_iter().nth(index));
+    }
+    select::find(&seen.dump.tree, sel, env).map_err(|e| bad_pattern(&e))
+}
+
+/// Where a template image is on the screen (the threshold and scales of
+/// an image selector).
+fn image_score(seen: &Seen, template: &std::path::Path) -> Result<Option<String>, Fail> {
+    let img = crate::scenario::model::ImageRef {
+        written: template.display().to_string(),
+        path: template.to_path_buf(),
+        threshold: crate::scenario::model::ImageRef::DEFAULT_THRESHOLD,
+    };
+    let hits = super::image::find_image(&seen.shot.image, &img, 1)
+        .map_err(|e| Fail::new(e.to_string()))?;
+    Ok(hits.first().map(|f| {
+        let b = f.bounds;
+        format!(
+            "found at {},{} {}x{}",
+            b.left,
+            b.top,
+            b.right - b.left,
+            b.bottom - b.top
+        )
+    }))
 }

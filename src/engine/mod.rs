@@ -11,6 +11,7 @@
 //! | `explore.rs` | `explore`: best-first search towards a target |
 //! | `observe.rs` | settling on screenshots, the screen cache, dump retries |
 //! | `select.rs` | selectors against a UI tree (pure) |
+//! | `image.rs` | image selectors: a template's placements on a screenshot, through `vision` (pure) |
 //! | `rank.rs` | how likely an element leads to an exploration target (pure) |
 //! | `record.rs` | run-directory files, secret masking, the `--events` stream |
 //! | `console.rs` | the transcript: one line per step |
@@ -22,6 +23,7 @@ mod console;
 mod dialogs;
 mod exec;
 mod explore;
+pub mod image;
 pub mod observe;
 pub mod rank;
 pub mod record;
@@ -668,7 +670,7 @@ impl<D: Device> Ctx<'_, D> {
             let mut img = seen.shot.image.clone();
             self.dir.redactor.image(&mut img, &seen.dump.tree);
             let mut out = std::io::Cursor::new(Vec::new());
-            let _ = img.write_to(&mut out, image::ImageFormat::Png);
+            let _ = img.write_to(&mut out, ::image::ImageFormat::Png);
             out.into_inner()
         };
         let t = self.ms();
