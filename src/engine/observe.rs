@@ -139,39 +139,22 @@ impl Observer {
         loop {
             let unchanged = Some(hash) == before;
             if unchanged && start.elapsed() >= opts.change_window {
-                return Ok(self.settled(hash, shot, false, true, changes));
+                return Ok(settled(hash, shot, false, true, changes));
             }
             if start.elapsed() >= opts.timeout {
-                return Ok(self.settled(hash, shot, !unchanged, false, changes));
+                return Ok(settled(hash, shot, !unchanged, false, changes));
             }
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(MAX_POLL);
             let (next, next_shot) = self.picture(dev).await?;
             if next == hash && !unchanged {
-                return Ok(self.settled(next, next_shot, true, true, changes));
+                return Ok(settled(next, next_shot, true, true, changes));
             }
             if next != hash {
                 changes += 1;
             }
             hash = next;
             shot = next_shot;
-        }
-    }
-
-    fn settled(
-        &mut self,
-        hash: u64,
-        shot: Arc<Screenshot>,
-        changed: bool,
-        stable: bool,
-        seen_changes: u32,
-    ) -> Settled {
-        Settled {
-            hash,
-            shot,
-            changed,
-            stable,
-            changes: seen_changes,
         }
     }
 
@@ -283,6 +266,23 @@ fn transient(e: &DeviceError) -> bool {
             e.kind,
             ErrorKind::Malformed { .. } | ErrorKind::Timeout { .. }
         )
+}
+
+/// A [`Settled`] from what the wait saw.
+fn settled(
+    hash: u64,
+    shot: Arc<Screenshot>,
+    changed: bool,
+    stable: bool,
+    seen_changes: u32,
+) -> Settled {
+    Settled {
+        hash,
+        shot,
+        changed,
+        stable,
+        changes: seen_changes,
+    }
 }
 
 /// The hash of a picture without its status bar.
