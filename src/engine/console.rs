@@ -7,6 +7,7 @@ use std::io::Write;
 
 use crate::evidence::{DialogEvent, Run, Status, StepRecord, StepStatus};
 use crate::scenario::model::Scenario;
+use crate::screen::clean;
 
 /// Where and how the transcript is printed.
 #[derive(Debug, Clone, Copy, Default)]
@@ -142,17 +143,4 @@ impl Console {
             }
         }
     }
-}
-
-/// Control characters escaped, so that app text cannot drive a terminal.
-fn clean(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }

@@ -346,8 +346,9 @@ pub fn understand(
     u
 }
 
-/// Control characters escaped, so that app text cannot drive a terminal.
-fn clean(s: &str) -> String {
+/// Control characters escaped, so that app text cannot drive a terminal
+/// (`inspect` and `run` print app text through it).
+pub fn clean(s: &str) -> String {
     s.chars()
         .flat_map(|c| {
             if c.is_control() {
