@@ -558,3 +558,209 @@ async fn spinner_never_settles_in_pixels_while_its_dump_stays_the_same() {
     }
     assert_eq!(sh(&d, "uiautomator dump /dev/tty").await.out, first);
 }
+
+const VIEW_PRIVACY: &str =
+    "am start -W -a android.intent.action.VIEW -d https://example.com/privacy";
+
+#[tokio::test]
+async fn a_view_intent_for_a_link_opens_its_screen_cold_and_warm() {
+    const N: &str = "com.example.tidynotes:id/";
+    let d = device();
+    // Cold, with the package (as the engine's openLink asks first).
+    let r = sh(&d, &format!("{VIEW_PRIVACY} com.example.tidynotes")).await;
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(
+        r.out.lines().next(),
+        Some(
+            "Starting: Intent { act=android.intent.action.VIEW dat=https://example.com/... pkg=com.example.tidynotes }"
+        ),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out.contains(
+            "\nStatus: ok\nLaunchState: COLD\nActivity: com.example.tidynotes/.MainActivity\n"
+        ),
+        "{}",
+        r.out
+    );
+    assert!(r.out.ends_with("Complete\n"), "{}", r.out);
+    let xml = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(xml.contains(r#"text="Privacy policy""#), "{xml}");
+    assert!(xml.contains(&format!("{N}privacy_text")), "{xml}");
+    // The START line is the VIEW intent's, as the activity starter logs it
+    // (`Uri.toSafeString` hides the path), resolved to the app's activity.
+    let log = sh(&d, "logcat -d").await.out;
+    assert!(
+        log.contains(
+            "ActivityTaskManager: START u0 {act=android.intent.action.VIEW dat=https://example.com/... flg=0x10000000 pkg=com.example.tidynotes cmp=com.example.tidynotes/.MainActivity} with LAUNCH_MULTIPLE from uid 2000 (BAL_ALLOW_PERMISSION) result code=0"
+        ),
+        "{log}"
+    );
+    // "Done" goes back to what the launch showed first: the consent screen.
+    tap_id(&d, &format!("{N}privacy_done")).await;
+    let xml = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(xml.contains(&format!("{N}agree")), "{xml}");
+    tap_id(&d, &format!("{N}agree")).await;
+    // Warm, without the package: the link resolves to the app anyway and
+    // its screen goes on top of home.
+    sh(&d, "input keyevent KEYCODE_HOME").await;
+    let r = sh(&d, VIEW_PRIVACY).await;
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.out.starts_with(
+            "Starting: Intent { act=android.intent.action.VIEW dat=https://example.com/... }\nStatus: ok\nLaunchState: WARM\n"
+        ),
+        "{}",
+        r.out
+    );
+    let xml = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(xml.contains(&format!("{N}privacy_title")), "{xml}");
+    let log = sh(&d, "logcat -d").await.out;
+    assert!(
+        log.contains("START u0 {act=android.intent.action.VIEW dat=https://example.com/... flg=0x10000000 cmp=com.example.tidynotes/.MainActivity}"),
+        "{log}"
+    );
+    tap_id(&d, &format!("{N}privacy_done")).await;
+    let xml = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(xml.contains(&format!("{N}new_note")), "{xml}");
+}
+
+#[tokio::test]
+async fn a_link_nobody_handles_is_not_resolved_and_am_still_exits_0() {
+    let d = device();
+    // With -W the error goes to stdout, as `runStartActivity` prints it on
+    // the wait stream; it returns 0 all the same (AOSP up to 14).
+    let r = sh(
+        &d,
+        "am start -W -a android.intent.action.VIEW -d https://unknown.example/a?b=c com.example.tidynotes",
+    )
+    .await;
+    assert_eq!(
+        (r.out.as_str(), r.err.as_str(), r.code),
+        (
+            "Starting: Intent { act=android.intent.action.VIEW dat=https://unknown.example/... pkg=com.example.tidynotes }\nError: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=https://unknown.example/... flg=0x10000000 pkg=com.example.tidynotes }\n",
+            "",
+            0
+        )
+    );
+    // Without -W, on stderr. A link of one app named for another is not
+    // resolved either.
+    let r = sh(
+        &d,
+        "am start -a android.intent.action.VIEW -d https://example.com/privacy com.example.nagbox",
+    )
+    .await;
+    assert_eq!(
+        (r.out.as_str(), r.err.as_str(), r.code),
+        (
+            "Starting: Intent { act=android.intent.action.VIEW dat=https://example.com/... pkg=com.example.nagbox }\n",
+            "Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=https://example.com/... flg=0x10000000 pkg=com.example.nagbox }\n",
+            0
+        )
+    );
+    // Nothing started: no START line, home still in front.
+    assert!(!sh(&d, "logcat -d").await.out.contains("action.VIEW"));
+    let xml = sh(&d, "uiautomator dump /dev/tty").await.out;
+    assert!(
+        xml.contains("com.google.android.apps.nexuslauncher"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn links_are_checked_at_load() {
+    let app = |links: &str| {
+        AppModel::from_yaml(
+            &format!("package: a.b\nlabel: x\ntype: notes\nlinks: {links}\nscreens:\n  - id: s\n"),
+            Path::new("l.yaml"),
+        )
+    };
+    let ok = app(r#"[{prefix: "https://a.example/", goto: s}]"#).expect("valid link");
+    assert_eq!(ok.link_target("https://a.example/x"), Some("s"));
+    assert_eq!(ok.link_target("https://b.example/"), None);
+    let e = app(r#"[{prefix: "https://a.example/", goto: s}, {prefix: "", goto: s}]"#).unwrap_err();
+    assert_eq!(e.key, "links[1].prefix");
+    assert!(
+        e.to_string().starts_with("l.yaml: at `links[1].prefix`: "),
+        "{e}"
+    );
+    let e = app(r#"[{prefix: "a.example/x", goto: s}]"#).unwrap_err();
+    assert_eq!(e.key, "links[0].prefix");
+    assert!(e.message.contains("no scheme"), "{e}");
+    let e = app(r#"[{prefix: "https://a.example/", goto: nowhere}]"#).unwrap_err();
+    assert_eq!(e.key, "links[0].goto");
+    assert!(e.message.contains("nowhere"), "{e}");
+    let e = app(r#"[{prefix: "https://a.example/", goto: s, host: x}]"#).unwrap_err();
+    assert!(e.message.contains("host"), "{e}");
+}
+
+#[tokio::test]
+async fn del_erases_before_the_cursor_at_the_end_of_the_focused_field() {
+    const N: &str = "com.example.tidynotes:id/";
+    let d = device();
+    sh(
+        &d,
+        "monkey -p com.example.tidynotes -c android.intent.category.LAUNCHER 1",
+    )
+    .await;
+    tap_id(&d, &format!("{N}agree")).await;
+    tap_id(&d, &format!("{N}login_entry")).await;
+    tap_id(&d, &format!("{N}username")).await;
+    // DEL on an empty field does nothing, and leaves the hint.
+    assert_eq!(sh(&d, "input keyevent 67 KEYCODE_DEL").await.code, 0);
+    let form = sh(&d, "uiautomator dump /dev/tty").await.out;
+    let user = node_tag(&form, &format!("{N}username")).expect("username");
+    assert!(user.contains(r#"text="Email or username""#), "{user}");
+    sh(&d, "input text tester").await;
+    // What eraseText sends: MOVE_END (no change), then DEL twice.
+    assert_eq!(sh(&d, "input keyevent 123 67 67").await.code, 0);
+    let form = sh(&d, "uiautomator dump /dev/tty").await.out;
+    let user = node_tag(&form, &format!("{N}username")).expect("username");
+    assert!(user.contains(r#"text="test""#), "{user}");
+    // FORWARD_DEL has nothing after the cursor; names work as codes do.
+    sh(
+        &d,
+        "input keyevent KEYCODE_FORWARD_DEL KEYCODE_MOVE_END 112",
+    )
+    .await;
+    let form = sh(&d, "uiautomator dump /dev/tty").await.out;
+    let user = node_tag(&form, &format!("{N}username")).expect("username");
+    assert!(user.contains(r#"text="test""#), "{user}");
+    // A password keeps one dot per remaining character.
+    tap_id(&d, &format!("{N}password")).await;
+    sh(&d, "input text secret").await;
+    sh(&d, "input keyevent 67").await;
+    let form = sh(&d, "uiautomator dump /dev/tty").await.out;
+    let pass = node_tag(&form, &format!("{N}password")).expect("password");
+    assert!(
+        pass.contains(&format!(r#"text="{}""#, "\u{2022}".repeat(5))),
+        "{pass}"
+    );
+    // Erasing everything (and more) brings the hint back; the other field
+    // is untouched.
+    sh(&d, "input keyevent 123 67 67 67 67 67 67 67 67").await;
+    let form = sh(&d, "uiautomator dump /dev/tty").await.out;
+    let pass = node_tag(&form, &format!("{N}password")).expect("password");
+    assert!(pass.contains(r#"text="Password""#), "{pass}");
+    let user = node_tag(&form, &format!("{N}username")).expect("username");
+    assert!(user.contains(r#"text="test""#), "{user}");
+}
+
+#[tokio::test]
+async fn android_9_logs_the_view_start_under_activity_manager_and_waits_as_9_does() {
+    let d = SimDevice::new(
+        DeviceConfig::for_release(consentry::sim::os::Release::Android9),
+        apps(),
+    );
+    let r = sh(&d, &format!("{VIEW_PRIVACY} com.example.tidynotes")).await;
+    assert_eq!(r.code, 0, "{}", r.err);
+    // 9's WaitResult has no launch state; it prints ThisTime.
+    let wait = Regex::new(r"\nStatus: ok\nActivity: com\.example\.tidynotes/\.MainActivity\nThisTime: \d+\nTotalTime: \d+\nWaitTime: \d+\nComplete\n$").unwrap();
+    assert!(wait.is_match(&r.out), "{}", r.out);
+    let log = sh(&d, "logcat -d").await.out;
+    assert!(
+        log.contains(" I ActivityManager: START u0 {act=android.intent.action.VIEW dat=https://example.com/... flg=0x10000000 pkg=com.example.tidynotes cmp=com.example.tidynotes/.MainActivity} from uid 2000\n"),
+        "{log}"
+    );
+}

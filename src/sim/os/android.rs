@@ -694,6 +694,48 @@ impl Android {
 
     /// Starts an app's launcher activity (cold when no process runs).
     pub fn launch(&mut self, pkg: &str, by: Launcher) -> Result<Launch, String> {
+        self.start_activity(
+            pkg,
+            by,
+            "act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10200000",
+        )
+    }
+
+    /// The app and screen a `VIEW` intent for `url` opens: among the
+    /// installed apps (only `package` when the intent names one), the
+    /// first by package name with a `links` prefix of `url`. There is no
+    /// chooser: when several apps match, the first wins.
+    pub fn resolve_link(&self, url: &str, package: Option<&str>) -> Option<(String, String)> {
+        self.packages
+            .values()
+            .filter(|p| package.is_none_or(|only| p.name == only))
+            .find_map(|p| {
+                let m = p.model.as_ref()?;
+                Some((p.name.clone(), m.link_target(url)?.to_string()))
+            })
+    }
+
+    /// Opens a link: starts `pkg` as [`Self::launch`] does (cold or warm),
+    /// logging the START line of the `VIEW` intent (`intent`, as
+    /// `Intent.toShortString` prints it before `cmp=`), then shows
+    /// `screen` on top, as the activity the link starts.
+    pub fn open_link(
+        &mut self,
+        pkg: &str,
+        screen: &str,
+        intent: &str,
+        by: Launcher,
+    ) -> Result<Launch, String> {
+        let l = self.start_activity(pkg, by, intent)?;
+        if self.tasks.iter().any(|t| t.pkg == pkg) {
+            self.run_effects(pkg, &[Effect::Goto(screen.to_string())], None, 0);
+        }
+        Ok(l)
+    }
+
+    /// Brings `pkg`'s task to the front (creating it, and the process,
+    /// when needed); `intent` is the START line's intent before `cmp=`.
+    fn start_activity(&mut self, pkg: &str, by: Launcher, intent: &str) -> Result<Launch, String> {
         let model = self
             .packages
             .get(pkg)
@@ -711,7 +753,7 @@ impl Android {
         self.task(
             'I',
             &format!(
-                "START u0 {{act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10200000 cmp={}}}{tail}",
+                "START u0 {{{intent} cmp={}}}{tail}",
                 short_component(&model.package, &model.activity_class())
             ),
         );
@@ -1296,6 +1338,12 @@ impl Android {
     /// base: fallback BACK }`, and `PhoneWindowManager.dispatchUnhandledKey`
     /// sends the fallback. There is no soft keyboard to hide first (see
     /// `dumps::input_method`), so BACK with a focused field navigates.
+    ///
+    /// In the focused field (see [`Self::text`]) DEL (67) deletes the
+    /// character before the cursor, which is always at the end of the
+    /// text (typing appends there, and nothing moves it): MOVE_END (123)
+    /// leaves it there and FORWARD_DEL (112) has nothing after it to
+    /// delete. `TextKeyListener` handles these keys in an `EditText`.
     pub fn key(&mut self, code: u32) {
         self.anim_until = self.clock.now() + self.anim_ms;
         let code = if code == 111 { 4 } else { code };
@@ -1327,6 +1375,11 @@ impl Android {
                     }
                 }
             },
+            67 => {
+                if let Some(t) = self.focused_text() {
+                    t.pop();
+                }
+            }
             _ => {}
         }
     }
@@ -1334,14 +1387,19 @@ impl Android {
     /// `input text`: typed into the focused field, if the window holding
     /// it has the input focus (no dialog over it, not in the background).
     pub fn text(&mut self, s: &str) {
-        if let Some((pkg, id)) = self.focus.clone() {
-            if self.dialog.is_some() || self.foreground_pkg() != pkg {
-                return;
-            }
-            if let Some(p) = self.packages.get_mut(&pkg) {
-                p.texts.entry(id).or_default().push_str(s);
-            }
+        if let Some(t) = self.focused_text() {
+            t.push_str(s);
         }
+    }
+
+    /// The text of the focused field, if the window holding it has the
+    /// input focus: where typed text and DEL go.
+    fn focused_text(&mut self) -> Option<&mut String> {
+        let (pkg, id) = self.focus.clone()?;
+        if self.dialog.is_some() || self.foreground_pkg() != pkg {
+            return None;
+        }
+        Some(self.packages.get_mut(&pkg)?.texts.entry(id).or_default())
     }
 
     // ---- the screen ----------------------------------------------------

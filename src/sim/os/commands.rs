@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::android::{Launcher, PERMCTRL};
+use super::android::{Launch, Launcher, PERMCTRL};
 use super::clock::parse_logcat_time;
+use super::intent::{FLAG_ACTIVITY_NEW_TASK, Intent};
 use super::logcat::{self, Buffer, Format};
 use super::model::AppModel;
 use super::shell::{self, Target};
-use super::{Latency, SimDevice, dumps, perms};
+use super::{Latency, Release, SimDevice, dumps, perms};
 use crate::sim::backend::Output;
 use crate::sim::render;
 
@@ -580,6 +581,9 @@ async fn pm(dev: &SimDevice, args: &[&str], sink: &mut Sink<'_>) -> Flow {
     }
 }
 
+/// `Intent.ACTION_VIEW`.
+const VIEW: &str = "android.intent.action.VIEW";
+
 async fn activity_delay(dev: &SimDevice) {
     if dev.config.latency == Latency::Realistic {
         let ms = 300 + dev.next_random() % 501;
@@ -589,64 +593,7 @@ async fn activity_delay(dev: &SimDevice) {
 
 async fn am(dev: &SimDevice, args: &[&str], sink: &mut Sink<'_>) -> Flow {
     match args.first().copied() {
-        Some("start" | "start-activity") => {
-            let wait = args.contains(&"-W");
-            let comp = args
-                .iter()
-                .position(|a| *a == "-n")
-                .and_then(|i| args.get(i + 1))
-                .copied();
-            let Some(comp) = comp else {
-                sink.err("Error: Intent does not match any activities\n")
-                    .await;
-                return ok(1);
-            };
-            sink.out(format!("Starting: Intent {{ cmp={comp} }}\n"))
-                .await;
-            let (pkg, activity) = comp.split_once('/').unwrap_or((comp, ""));
-            let class = match activity.strip_prefix('.') {
-                Some(rest) => format!("{pkg}.{rest}"),
-                None => activity.to_string(),
-            };
-            // Only the model's launcher activity exists.
-            let known = dev.with_android(|a| {
-                a.packages
-                    .get(pkg)
-                    .and_then(|p| p.model.as_ref())
-                    .map(|m| m.activity_class())
-            });
-            if known.as_ref().is_some_and(|k| *k != class) {
-                sink.err(format!(
-                    "Error type 3\nError: Activity class {{{pkg}/{class}}} does not exist.\n"
-                ))
-                .await;
-                return ok(1);
-            }
-            let started = std::time::Instant::now();
-            activity_delay(dev).await;
-            match dev.with_android(|a| a.launch(pkg, Launcher::Shell)) {
-                Ok(l) => {
-                    if wait {
-                        let t = started
-                            .elapsed()
-                            .as_millis()
-                            .max(if l.cold { 412 } else { 96 });
-                        sink.out(format!(
-                            "Status: ok\nLaunchState: {}\nActivity: {}\nTotalTime: {t}\nWaitTime: {}\nComplete\n",
-                            if l.cold { "COLD" } else { "WARM" },
-                            l.component,
-                            t + 4
-                        ))
-                        .await;
-                    }
-                    ok(0)
-                }
-                Err(e) => {
-                    sink.err(format!("Error type 3\nError: {e}\n")).await;
-                    ok(1)
-                }
-            }
-        }
+        Some("start" | "start-activity") => start_activity(dev, &args[1..], sink).await,
         Some("force-stop") => {
             if let Some(p) = args.get(1) {
                 dev.with_android(|a| a.force_stop(p));
@@ -658,6 +605,110 @@ async fn am(dev: &SimDevice, args: &[&str], sink: &mut Sink<'_>) -> Flow {
             ok(255)
         }
         None => ok(0),
+    }
+}
+
+/// `am start`, as `ActivityManagerShellCommand.runStartActivity` runs
+/// it: `Starting: Intent { … }`, then the start; its error (or, with
+/// `-W`, its result) on stdout with `-W`, else on stderr.
+async fn start_activity(dev: &SimDevice, args: &[&str], sink: &mut Sink<'_>) -> Flow {
+    let intent = Intent::parse(args);
+    sink.out(format!("Starting: {}\n", intent.display(intent.flags)))
+        .await;
+    if let Some(comp) = intent.component.as_deref() {
+        return start_component(dev, comp, intent.wait, sink).await;
+    }
+    let flags = intent.flags | FLAG_ACTIVITY_NEW_TASK;
+    let target = match (intent.action.as_deref(), intent.data.as_deref()) {
+        (Some(VIEW), Some(url)) => {
+            dev.with_android(|a| a.resolve_link(url, intent.package.as_deref()))
+        }
+        _ => None,
+    };
+    let Some((pkg, screen)) = target else {
+        // START_INTENT_NOT_RESOLVED: printed, and `runStartActivity`
+        // goes on to `return 0` (AOSP up to 14; later trees return 1).
+        let msg = format!(
+            "Error: Activity not started, unable to resolve {}\n",
+            intent.display(flags)
+        );
+        if intent.wait {
+            sink.out(msg).await;
+        } else {
+            sink.err(msg).await;
+        }
+        return ok(0);
+    };
+    let started = std::time::Instant::now();
+    activity_delay(dev).await;
+    let line = intent.short_string(flags, None);
+    match dev.with_android(|a| a.open_link(&pkg, &screen, &line, Launcher::Shell)) {
+        Ok(l) => {
+            if intent.wait {
+                sink.out(wait_result(dev.config.android, &l, started)).await;
+            }
+            ok(0)
+        }
+        Err(e) => {
+            sink.err(format!("Error type 3\nError: {e}\n")).await;
+            ok(1)
+        }
+    }
+}
+
+/// `am start -n COMPONENT`: only the model's launcher activity exists.
+async fn start_component(dev: &SimDevice, comp: &str, wait: bool, sink: &mut Sink<'_>) -> Flow {
+    let (pkg, activity) = comp.split_once('/').unwrap_or((comp, ""));
+    let class = match activity.strip_prefix('.') {
+        Some(rest) => format!("{pkg}.{rest}"),
+        None => activity.to_string(),
+    };
+    let known = dev.with_android(|a| {
+        a.packages
+            .get(pkg)
+            .and_then(|p| p.model.as_ref())
+            .map(|m| m.activity_class())
+    });
+    if known.as_ref().is_some_and(|k| *k != class) {
+        sink.err(format!(
+            "Error type 3\nError: Activity class {{{pkg}/{class}}} does not exist.\n"
+        ))
+        .await;
+        return ok(1);
+    }
+    let started = std::time::Instant::now();
+    activity_delay(dev).await;
+    match dev.with_android(|a| a.launch(pkg, Launcher::Shell)) {
+        Ok(l) => {
+            if wait {
+                sink.out(wait_result(dev.config.android, &l, started)).await;
+            }
+            ok(0)
+        }
+        Err(e) => {
+            sink.err(format!("Error type 3\nError: {e}\n")).await;
+            ok(1)
+        }
+    }
+}
+
+/// The `-W` block after a launch (`WaitResult`), as the release prints it.
+fn wait_result(release: Release, l: &Launch, started: std::time::Instant) -> String {
+    let t = started
+        .elapsed()
+        .as_millis()
+        .max(if l.cold { 412 } else { 96 });
+    let state = if l.cold { "COLD" } else { "WARM" };
+    let c = &l.component;
+    let wait = t + 4;
+    if release.wait_has_launch_state() {
+        format!(
+            "Status: ok\nLaunchState: {state}\nActivity: {c}\nTotalTime: {t}\nWaitTime: {wait}\nComplete\n"
+        )
+    } else {
+        format!(
+            "Status: ok\nActivity: {c}\nThisTime: {t}\nTotalTime: {t}\nWaitTime: {wait}\nComplete\n"
+        )
     }
 }
 
@@ -788,6 +839,8 @@ fn keycode(name: &str) -> Option<u32> {
         "ESCAPE" => 111,
         "ENTER" => 66,
         "DEL" => 67,
+        "FORWARD_DEL" => 112,
+        "MOVE_END" => 123,
         "MENU" => 82,
         "APP_SWITCH" => 187,
         "TAB" => 61,

@@ -23,6 +23,7 @@ pub mod commands;
 pub mod dialogs;
 pub mod dumps;
 pub mod fs;
+pub mod intent;
 pub mod logcat;
 pub mod model;
 pub mod perms;

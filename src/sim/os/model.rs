@@ -74,6 +74,11 @@ pub struct AppModel {
     /// Effects repeated in simulated time while the main process lives.
     #[serde(default)]
     pub timers: Vec<Timer>,
+    /// Links the app opens (its `VIEW` intent filters): `am start -a
+    /// android.intent.action.VIEW -d URL` starts the app and shows the
+    /// link's screen.
+    #[serde(default)]
+    pub links: Vec<Link>,
     pub screens: Vec<ScreenModel>,
     /// The YAML text the model came from: the bytes of its simulated APK.
     #[serde(skip)]
@@ -98,6 +103,18 @@ pub struct Timer {
     #[serde(default)]
     pub when: Option<String>,
     pub effects: Vec<Effect>,
+}
+
+/// A link the app handles: a `VIEW` intent whose data starts with
+/// `prefix` opens the app on the screen `goto`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// `https://example.com/privacy`: matches that URL and every URL that
+    /// starts with it.
+    pub prefix: String,
+    /// The screen pushed once the app is in front.
+    pub goto: String,
 }
 
 /// One screen (an activity state) of the app.
@@ -360,7 +377,28 @@ pub fn cond_holds(cond: &str, flags: &BTreeSet<String>) -> bool {
     }
 }
 
+/// Whether a URI starts with a scheme (`https:`, `tidynotes:`): a letter,
+/// then letters, digits, `+`, `-` or `.`, then `:` (RFC 3986). An intent
+/// filter's `<data>` names a scheme; without one it matches no link.
+fn has_scheme(uri: &str) -> bool {
+    uri.split_once(':').is_some_and(|(s, _)| {
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
+}
+
 impl AppModel {
+    /// The screen a `VIEW` intent for `url` opens: that of the longest
+    /// `links` prefix of `url`.
+    pub fn link_target(&self, url: &str) -> Option<&str> {
+        self.links
+            .iter()
+            .filter(|l| url.starts_with(&l.prefix))
+            .max_by_key(|l| l.prefix.len())
+            .map(|l| l.goto.as_str())
+    }
+
     /// Parses and checks one model; `file` names it in errors.
     pub fn from_yaml(src: &str, file: &Path) -> Result<Self, ModelError> {
         let de = serde_yaml::Deserializer::from_str(src);
@@ -482,6 +520,29 @@ impl AppModel {
                 ));
             }
             self.check_effects(&format!("timers[{i}].effects"), &t.effects, false)?;
+        }
+        for (i, l) in self.links.iter().enumerate() {
+            if l.prefix.is_empty() {
+                return Err((
+                    format!("links[{i}].prefix"),
+                    "a link prefix cannot be empty".into(),
+                ));
+            }
+            if !has_scheme(&l.prefix) {
+                return Err((
+                    format!("links[{i}].prefix"),
+                    format!(
+                        "`{}` has no scheme: a link starts with one, like `https://`",
+                        l.prefix
+                    ),
+                ));
+            }
+            if self.screen(&l.goto).is_none() {
+                return Err((
+                    format!("links[{i}].goto"),
+                    format!("`goto: {}`: no screen with that id", l.goto),
+                ));
+            }
         }
         for (i, s) in self.screens.iter().enumerate() {
             self.check_effects(&format!("screens[{i}].on_enter"), &s.on_enter, false)?;

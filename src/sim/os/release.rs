@@ -373,6 +373,13 @@ impl Release {
     pub fn has_top_resumed(self) -> bool {
         self != Release::Android9
     }
+
+    /// Whether `am start -W` prints `LaunchState:` (`WaitResult.launchState`,
+    /// Android 10+); 9's `runStartActivity` prints `ThisTime:` instead,
+    /// after `Activity:`.
+    pub fn wait_has_launch_state(self) -> bool {
+        self != Release::Android9
+    }
 }
 
 /// `ComponentName.flattenToShortString()`: `pkg/.Cls` when the class
