@@ -105,6 +105,7 @@ fn app_model(package: &str, label: &str, activity: &str, permissions: Vec<String
         on_launch: Vec::new(),
         on_denial: OnDenial::Continue,
         timers: Vec::new(),
+        links: Vec::new(),
         screens: vec![ScreenModel {
             id: "main".to_string(),
             on_enter: Vec::new(),

@@ -271,7 +271,9 @@ fn execute(args: &RunArgs, global: &GlobalArgs, mut plan: Plan) -> Exit {
         let interrupt = std::sync::Arc::clone(&plan.opts.interrupt);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("consentry run: interrupted; writing the run directory (Ctrl-C again to abort)");
+                eprintln!(
+                    "consentry run: interrupted; writing the run directory (Ctrl-C again to abort)"
+                );
                 interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
                 if tokio::signal::ctrl_c().await.is_ok() {
                     std::process::exit(130);
@@ -281,7 +283,11 @@ fn execute(args: &RunArgs, global: &GlobalArgs, mut plan: Plan) -> Exit {
         let several = plan.top.len() > 1;
         let mut worst = Exit::Success;
         for (i, path) in plan.top.iter().enumerate() {
-            if plan.opts.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+            if plan
+                .opts
+                .interrupt
+                .load(std::sync::atomic::Ordering::Relaxed)
+            {
                 break;
             }
             let Some(scenario) = plan.loaded.scenarios.get(path) else {

@@ -589,7 +589,11 @@ impl<D: Device> Ctx<'_, D> {
 
     /// Fails when the user asked the run to stop.
     pub(crate) fn check_interrupt(&self) -> StepResult {
-        if self.opts.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+        if self
+            .opts
+            .interrupt
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
             Err(Fail {
                 message: "interrupted".into(),
                 device: true,

@@ -33,6 +33,8 @@ pub const EXIT_SELF: u8 = 1;
 pub const APP_CRASH: u8 = 4;
 pub const PERMISSION_CHANGE: u8 = 8;
 pub const USER_REQUESTED: u8 = 10;
+/// `ApplicationExitInfo.REASON_OTHER`: `am kill` ("kill background").
+pub const OTHER: u8 = 13;
 
 /// One runtime or install permission of a package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -653,6 +655,35 @@ impl Android {
                     stack: Vec::new(),
                 },
             );
+        }
+    }
+
+    /// Pids of processes named exactly `name` (toybox `pidof`).
+    pub fn pids_named(&self, name: &str) -> Vec<u32> {
+        let mut v: Vec<u32> = self
+            .procs
+            .values()
+            .filter(|p| p.name == name)
+            .map(|p| p.pid)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// `am kill PKG` (`killBackgroundProcesses`): the package's processes
+    /// go unless it is in front; its task stays, so a relaunch restores it.
+    pub fn kill_background(&mut self, pkg: &str) {
+        if self.foreground_pkg() == pkg {
+            return;
+        }
+        let pids: Vec<u32> = self
+            .procs
+            .values()
+            .filter(|p| p.pkg == pkg)
+            .map(|p| p.pid)
+            .collect();
+        for pid in pids {
+            self.kill(pid, OTHER, "kill background", false);
         }
     }
 

@@ -232,6 +232,19 @@ async fn run(
             }
             ok(0)
         }
+        "pidof" => {
+            let pids: Vec<String> = dev.with_android(|a| {
+                args.iter()
+                    .flat_map(|n| a.pids_named(n))
+                    .map(|p| p.to_string())
+                    .collect()
+            });
+            if pids.is_empty() {
+                return ok(1);
+            }
+            sink.out(format!("{}\n", pids.join(" "))).await;
+            ok(0)
+        }
         "sleep" => {
             let secs = args
                 .first()
@@ -478,6 +491,26 @@ async fn pm(dev: &SimDevice, args: &[&str], sink: &mut Sink<'_>) -> Flow {
         .filter(|a| !a.starts_with('-'))
         .collect();
     match verb {
+        "resolve-activity" => {
+            // `--brief [-c CATEGORY] PKG`: the launcher activity, as
+            // ResolveInfo prints it.
+            let pkg = pos.iter().rev().find(|a| !a.contains("category")).copied();
+            let comp = dev.with_android(|a| {
+                pkg.and_then(|p| a.packages.get(p))
+                    .and_then(|p| p.model.as_ref())
+                    .map(|m| m.short_component())
+            });
+            match comp {
+                Some(c) => {
+                    sink.out(format!(
+                        "priority=0 preferredOrder=0 match=0x108000 specificIndex=-1 isDefault=false\n{c}\n"
+                    ))
+                    .await;
+                }
+                None => sink.out("No activity found\n").await,
+            }
+            ok(0)
+        }
         "list" if rest.first() == Some(&"packages") => {
             let flags = &rest[1..];
             let filter = flags.iter().copied().find(|a| !a.starts_with('-'));
@@ -597,6 +630,12 @@ async fn am(dev: &SimDevice, args: &[&str], sink: &mut Sink<'_>) -> Flow {
         Some("force-stop") => {
             if let Some(p) = args.get(1) {
                 dev.with_android(|a| a.force_stop(p));
+            }
+            ok(0)
+        }
+        Some("kill") => {
+            if let Some(p) = args.get(1) {
+                dev.with_android(|a| a.kill_background(p));
             }
             ok(0)
         }
