@@ -32,7 +32,8 @@ pub const VERSION: u32 = 1;
 /// How a secret value is written anywhere in a run directory.
 pub const MASK: &str = "••••";
 
-/// `run.json`.
+/// A run directory's `run.json`: one scenario run on one device, every
+/// step, mark, dialog and snapshot on one time axis (docs/evidence.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Run {
     /// [`VERSION`].
