@@ -321,7 +321,8 @@ mod tests {
         assert!(err.to_string().contains("transparent"), "{err}");
 
         let wide = save(dir.path(), "wide.png", &crop(&screen, 0, 0, 1080, 100));
-        let small = crop(&screen, 0, 0, 540, 1200);
+        // Too wide even at the smallest scale searched (0.5: 540 px).
+        let small = crop(&screen, 0, 0, 500, 1200);
         let err = find_image(&small, &wide, 1).expect_err("larger than the screen");
         assert!(
             matches!(
