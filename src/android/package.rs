@@ -69,14 +69,18 @@ pub struct PackageInfo {
 }
 
 impl PackageInfo {
-    /// A runtime permission of user 0 (or of the package, on old releases).
-    pub fn runtime_permission(&self, name: &str) -> Option<&PermissionState> {
+    /// The runtime permissions of user 0 (or of the package, on old
+    /// releases).
+    pub fn runtime_permissions(&self) -> &[PermissionState] {
         self.users
             .iter()
             .find(|u| u.user == 0)
             .map_or(&self.runtime[..], |u| &u.runtime[..])
-            .iter()
-            .find(|p| p.name == name)
+    }
+
+    /// A runtime permission of user 0 (or of the package, on old releases).
+    pub fn runtime_permission(&self, name: &str) -> Option<&PermissionState> {
+        self.runtime_permissions().iter().find(|p| p.name == name)
     }
 }
 

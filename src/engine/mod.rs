@@ -770,12 +770,10 @@ fn secret_values(env: &Env, flows: &BTreeMap<PathBuf, Scenario>, opts: &RunOptio
     out
 }
 
-/// The runtime permissions of a package (user 0).
+/// The names of a package's runtime permissions (user 0).
 fn runtime_permissions(info: &crate::android::package::PackageInfo) -> Vec<String> {
-    let list = info
-        .users
+    info.runtime_permissions()
         .iter()
-        .find(|u| u.user == 0)
-        .map_or(&info.runtime[..], |u| &u.runtime[..]);
-    list.iter().map(|p| p.name.clone()).collect()
+        .map(|p| p.name.clone())
+        .collect()
 }
