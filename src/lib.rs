@@ -10,6 +10,7 @@
 pub mod android;
 pub mod category;
 pub mod cli;
+pub mod detect;
 pub mod device;
 pub mod engine;
 pub mod evidence;

@@ -399,10 +399,11 @@ fn read_source(path: &Path) -> Result<String, Box<Diagnostic>> {
         .unwrap_or(text))
 }
 
-/// The kinds of data file that may sit among scenarios (the wording of
-/// `scenarios/builtin/wording.yaml`); each starts with a top-level
+/// The kinds of data file that may sit among scenarios (in
+/// `scenarios/builtin/`: the wording, the app-type table, the SDK list,
+/// the rule texts and the suite's manifest); each starts with a top-level
 /// `kind: <name>` line, which no scenario header has.
-pub const DATA_KINDS: &[&str] = &["wording"];
+pub const DATA_KINDS: &[&str] = &["wording", "app-types", "sdks", "rules", "suite"];
 
 /// The data kind a YAML file declares with a top-level `kind:` line before
 /// any other key, if it is one of [`DATA_KINDS`]. Unreadable files are

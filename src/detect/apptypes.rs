@@ -1,0 +1,1 @@
+//! The app-type table (placeholder until it lands).

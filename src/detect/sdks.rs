@@ -1,0 +1,1 @@
+//! Third-party SDK data (placeholder until it lands).
