@@ -51,7 +51,7 @@ async fn system_outputs_parse_like_real_ones() {
     assert_eq!((p.unknown, p.sdk(), p.is_emulator()), (0, Some(34), true));
     let list = props::parse_package_list(&sh(&d, "pm list packages -f -3").await.0);
     assert_eq!(list.unknown, 0);
-    assert_eq!(list.packages.len(), 12, "the twelve fixture apps");
+    assert_eq!(list.packages.len(), 14, "the fourteen fixture apps");
     assert!(list.packages.iter().all(|p| {
         p.path
             .as_deref()

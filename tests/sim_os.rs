@@ -101,7 +101,7 @@ async fn pm_list_packages_shape() {
     let d = device();
     let out = sh(&d, "pm list packages -3 -f").await.out;
     let re = Regex::new(r"^package:/data/app/~~[A-Za-z0-9_\-]+==/(com\.example\.\w+)-[A-Za-z0-9_\-]+==/base\.apk=(\S+)$").unwrap();
-    assert_eq!(out.lines().count(), 12);
+    assert_eq!(out.lines().count(), 14);
     for l in out.lines() {
         let c = re.captures(l).unwrap_or_else(|| panic!("{l}"));
         assert_eq!(&c[1], &c[2]);
@@ -389,7 +389,7 @@ async fn screencap_is_png_and_stall_hook() {
 #[test]
 fn fixture_apps_are_well_formed_and_errors_name_file_and_key() {
     let apps = apps();
-    assert_eq!(apps.len(), 12);
+    assert_eq!(apps.len(), 14);
     let e = AppModel::from_yaml("package: a.b\nlabel: x\ntype: notes\nscreens:\n  - id: s\n    widgets:\n      - {text: t, on_tap: [goto: nowhere]}\n", Path::new("x.yaml")).unwrap_err();
     assert_eq!(e.key, "screens[0].widgets[0].on_tap[0]");
     assert!(e.to_string().starts_with("x.yaml: "));

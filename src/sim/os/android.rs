@@ -13,7 +13,9 @@ use std::sync::Arc;
 use super::clock::{SimClock, SimMillis, parse_span};
 use super::dialogs::{self, DialogButton, PermissionPrompt};
 use super::logcat::{Buffer, Entry, Logs};
-use super::model::{AppModel, EDIT_TEXT, Effect, OnDenial, PROGRESS_BAR, cond_holds};
+use super::model::{
+    AppModel, EDIT_TEXT, Effect, OnDenial, PROGRESS_BAR, cond_holds, manifest_class, scalar_service,
+};
 use super::perms::{self, ONE_TIME, USER_FIXED, USER_SET};
 use super::release::{Release, short_component};
 use crate::sim::ui::{Node, Rect, Rgba, Screen, Style, Window};
@@ -516,7 +518,17 @@ impl Android {
         self.procs.values().find(|p| p.name == pkg).map(|p| p.pid)
     }
 
-    fn start_process(&mut self, pkg: &str, suffix: &str, hosting: &str) -> Option<u32> {
+    /// Starts the process `PKG` + `suffix` (nothing if it lives) for the
+    /// component `class` (a full class name) of the hosting type `hosting`
+    /// (`service`, `content provider`, the release's top-activity type):
+    /// AMS's `Start proc PID:NAME/UID for TYPE NAME` and `am_proc_start`.
+    fn start_process(
+        &mut self,
+        pkg: &str,
+        suffix: &str,
+        hosting: &str,
+        class: &str,
+    ) -> Option<u32> {
         let p = self.packages.get(pkg)?;
         let uid = p.uid;
         let name = format!("{pkg}{suffix}");
@@ -525,9 +537,7 @@ impl Android {
         }
         let pid = self.next_pid;
         self.next_pid += 1 + (pid % 7);
-        let comp = p.model.as_ref().map_or_else(String::new, |m| {
-            self.release.hosting_name(&m.package, &m.activity_class())
-        });
+        let comp = self.release.hosting_name(pkg, class);
         self.procs.insert(
             pid,
             Proc {
@@ -793,7 +803,12 @@ impl Android {
         }
         let cold = self.main_pid(pkg).is_none();
         if cold {
-            self.start_process(pkg, "", self.release.top_activity_hosting());
+            self.start_process(
+                pkg,
+                "",
+                self.release.top_activity_hosting(),
+                &model.activity_class(),
+            );
         }
         let existing = self.tasks.iter().position(|t| t.pkg == pkg);
         let new_task = if let Some(i) = existing {
@@ -1001,7 +1016,12 @@ impl Android {
                     );
                 }
                 Effect::StartProcess(suffix) => {
-                    self.start_process(pkg, suffix, "service");
+                    let class = manifest_class(pkg, &scalar_service(suffix));
+                    self.start_process(pkg, suffix, "service", &class);
+                }
+                Effect::StartProcessFor(p) => {
+                    let class = manifest_class(pkg, p.component.class());
+                    self.start_process(pkg, &p.suffix, p.component.hosting_type(), &class);
                 }
                 Effect::If(c) => {
                     let holds = self
@@ -1684,5 +1704,286 @@ pub fn answer_flags(release: Release, answer: Answer, flags: u32) -> u32 {
         (_, Answer::AllowOneTime) => cleared | USER_SET | ONE_TIME,
         (Release::Android9 | Release::Android11, Answer::DenyForever) => cleared | USER_FIXED,
         (Release::Android14, Answer::DenyForever) => cleared | USER_SET | USER_FIXED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use regex::Regex;
+
+    use super::*;
+    use crate::android::logcat::{self as parser, Event};
+    use crate::sim::os::clock::at;
+    use crate::sim::os::logcat::{Format, format_entry, header};
+
+    fn fixture(name: &str) -> AppModel {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/apps")
+            .join(format!("{name}.yaml"));
+        AppModel::load_file(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn model(yaml: &str) -> AppModel {
+        AppModel::from_yaml(yaml, Path::new("t.yaml")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn android(release: Release, apps: &[AppModel]) -> Android {
+        let clock = Arc::new(SimClock::new(at(2026, 1, 15, 10, 0, 0, 0), 1e-15));
+        let mut a = Android::with_release(release, clock, Arc::new(Logs::default()), 1080, 2400);
+        for m in apps {
+            a.install(m.clone(), false);
+        }
+        a
+    }
+
+    /// The `Start proc` messages and `am_proc_start` payloads logged after
+    /// `after`, in order.
+    fn starts(a: &Android, after: u64) -> Vec<String> {
+        a.logs
+            .since(after, &[Buffer::System, Buffer::Events])
+            .into_iter()
+            .filter(|e| e.msg.starts_with("Start proc ") || e.tag == "am_proc_start")
+            .map(|e| {
+                if e.tag == "am_proc_start" {
+                    format!("am_proc_start: {}", e.msg)
+                } else {
+                    e.msg
+                }
+            })
+            .collect()
+    }
+
+    fn tap_id(a: &mut Android, id: &str) {
+        let (x, y) = a
+            .screen(false)
+            .windows
+            .iter()
+            .flat_map(|w| w.root.walk())
+            .find(|n| n.resource_id == id)
+            .map_or_else(|| panic!("no {id} on screen"), |n| n.bounds.center());
+        a.tap(x, y);
+    }
+
+    /// The messages of a real capture's lines that contain `needle`.
+    fn real(file: &str, needle: &str) -> Vec<String> {
+        let path = format!(
+            "{}/../shared/real-captures/logcat/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        text.lines()
+            .filter_map(|l| l.split_once(needle).map(|(_, m)| format!("{needle}{m}")))
+            .collect()
+    }
+
+    /// `Start proc` for a service or a provider on Android 10+, as the
+    /// real Android 14 capture prints them.
+    const BRACED: &str = r"^Start proc \d+:[\w.]+(:[\w.]+)?/u0a\d+ for (service|content provider) \{[\w.]+/[\w.$]+\}$";
+    /// `am_proc_start` for a service before Android 10, as the 8.1 events
+    /// capture prints it (`flattenToShortString`).
+    const SHORT_EVENT: &str =
+        r"^am_proc_start: \[0,\d+,\d+,[\w.]+(:[\w.]+)?,service,[\w.]+/\.?[\w.$]+\]$";
+
+    #[test]
+    fn service_and_provider_starts_have_the_real_captures_shapes() {
+        const CAPTURE14: &str = "logcat_threadtime_lineageos21_android14_pixel4_slice.txt";
+        let braced = Regex::new(BRACED).expect("regex");
+        let real14 = real(CAPTURE14, "Start proc ");
+        let real_service = real14.iter().find(|l| l.contains(" for service {"));
+        let real_provider = real14
+            .iter()
+            .find(|l| l.contains(" for content provider {"));
+        for l in [real_service, real_provider] {
+            let l = l.expect("the capture starts services and providers");
+            assert!(braced.is_match(l), "{l}");
+        }
+        let short = Regex::new(SHORT_EVENT).expect("regex");
+        let real9 = real(
+            "logcat_events_-v_uid_pixel_android8.1_from_bugreport_slice.txt",
+            "am_proc_start: ",
+        );
+        let real9 = real9
+            .iter()
+            .find(|l| l.contains(",service,") && l.contains("/."))
+            .expect("the capture starts a service");
+        assert!(short.is_match(real9), "{real9}");
+
+        let sdk = model(
+            "package: com.example.a\nlabel: A\ntype: news\non_launch:\n  - start_process: {suffix: \":pushcore\", service: \".jpush.PushService\"}\n  - start_process: {suffix: \":data\", provider: cn.sdk.DataProvider}\n  - start_process: \":push\"\nscreens:\n  - id: s\n",
+        );
+        for release in Release::ALL {
+            let mut a = android(release, std::slice::from_ref(&sdk));
+            let uid = a.packages["com.example.a"].uid;
+            let u0a = short_uid(uid);
+            let after = a.logs.last_seq();
+            a.launch("com.example.a", Launcher::Shell)
+                .expect("launches");
+            let pid = |name: &str| a.pids_named(name)[0];
+            let (core, data, push) = (
+                pid("com.example.a:pushcore"),
+                pid("com.example.a:data"),
+                pid("com.example.a:push"),
+            );
+            let (svc, prov, scalar) = if release == Release::Android9 {
+                (
+                    "com.example.a/.jpush.PushService".to_string(),
+                    "com.example.a/cn.sdk.DataProvider".to_string(),
+                    "com.example.a/.PushService".to_string(),
+                )
+            } else {
+                (
+                    "{com.example.a/com.example.a.jpush.PushService}".to_string(),
+                    "{com.example.a/cn.sdk.DataProvider}".to_string(),
+                    "{com.example.a/com.example.a.PushService}".to_string(),
+                )
+            };
+            let got = starts(&a, after);
+            assert_eq!(
+                got[2..],
+                [
+                    format!("Start proc {core}:com.example.a:pushcore/{u0a} for service {svc}"),
+                    format!("am_proc_start: [0,{core},{uid},com.example.a:pushcore,service,{svc}]"),
+                    format!(
+                        "Start proc {data}:com.example.a:data/{u0a} for content provider {prov}"
+                    ),
+                    format!(
+                        "am_proc_start: [0,{data},{uid},com.example.a:data,content provider,{prov}]"
+                    ),
+                    format!("Start proc {push}:com.example.a:push/{u0a} for service {scalar}"),
+                    format!("am_proc_start: [0,{push},{uid},com.example.a:push,service,{scalar}]"),
+                ],
+                "{release}"
+            );
+            if release == Release::Android9 {
+                assert!(short.is_match(&got[3]), "{}", got[3]);
+            } else {
+                for l in [&got[2], &got[4], &got[6]] {
+                    assert!(braced.is_match(l), "{release}: {l}");
+                }
+            }
+            // the product's parser reads them as process starts, no line unknown
+            let entries = a.logs.since(after, &[Buffer::System, Buffer::Events]);
+            let mut text = String::new();
+            for b in [Buffer::System, Buffer::Events] {
+                text.push_str(&header(b));
+                for e in entries.iter().filter(|e| e.buffer == b) {
+                    text.push_str(&format_entry(e, Format::default()));
+                }
+            }
+            let log = parser::parse(&text);
+            assert_eq!(log.summary.unknown, 0, "{text}");
+            let reasons: Vec<(String, Option<String>)> = log
+                .events()
+                .filter_map(|(_, e)| match e {
+                    Event::ProcessStart {
+                        process, reason, ..
+                    } if process.contains(':') => Some((process.clone(), reason.clone())),
+                    _ => None,
+                })
+                .collect();
+            let want = |p: &str, r: &str| (format!("com.example.a:{p}"), Some(r.to_string()));
+            assert_eq!(
+                reasons,
+                [
+                    want("pushcore", "service"),
+                    want("data", "content provider"),
+                    want("push", "service"),
+                    want("pushcore", "service"),
+                    want("data", "content provider"),
+                    want("push", "service"),
+                ],
+                "{release}"
+            );
+        }
+    }
+
+    #[test]
+    fn sdkearly_starts_pushcore_before_consent_at_every_cold_start() {
+        const PKG: &str = "com.example.sdkearly";
+        const CORE: &str = "com.example.sdkearly:pushcore";
+        for release in Release::ALL {
+            let mut a = android(release, &[fixture("sdkearly")]);
+            a.launch(PKG, Launcher::Shell).expect("launches");
+            assert_eq!(a.current_screen(PKG), Some("consent"));
+            let got = starts(&a, 0);
+            assert_eq!(got.len(), 4, "{got:?}");
+            assert!(got[2].contains(&format!(":{CORE}/")), "{got:?}");
+            assert!(got[2].contains(" for service "), "{got:?}");
+            assert!(got[2].contains("jpush.PushService"), "{got:?}");
+            tap_id(&mut a, "com.example.sdkearly:id/disagree");
+            assert_eq!(a.current_screen(PKG), Some("home"));
+            // a warm launch: the process lives, nothing starts
+            a.home();
+            let seq = a.logs.last_seq();
+            a.launch(PKG, Launcher::Shell).expect("launches");
+            assert!(starts(&a, seq).is_empty());
+            // a cold start after Disagree starts it again
+            a.force_stop(PKG);
+            let seq = a.logs.last_seq();
+            a.launch(PKG, Launcher::Shell).expect("launches");
+            assert_eq!(a.current_screen(PKG), Some("home"));
+            let again = starts(&a, seq);
+            assert_eq!(again.len(), 4, "{again:?}");
+            assert!(again[2].contains(&format!(":{CORE}/")), "{again:?}");
+            assert_eq!(a.pids_named(CORE).len(), 1);
+        }
+    }
+
+    #[test]
+    fn sdklate_starts_pushcore_only_after_agree() {
+        const PKG: &str = "com.example.sdklate";
+        const CORE: &str = "com.example.sdklate:pushcore";
+        for release in Release::ALL {
+            // Disagree: never, not even at the next cold start
+            let mut a = android(release, &[fixture("sdklate")]);
+            a.launch(PKG, Launcher::Shell).expect("launches");
+            assert_eq!(a.current_screen(PKG), Some("consent"));
+            tap_id(&mut a, "com.example.sdklate:id/disagree");
+            assert_eq!(a.current_screen(PKG), Some("home"));
+            a.force_stop(PKG);
+            a.launch(PKG, Launcher::Shell).expect("launches");
+            assert!(a.pids_named(CORE).is_empty());
+            let got = starts(&a, 0);
+            assert!(got.iter().all(|l| !l.contains(CORE)), "{release}: {got:?}");
+            // Agree: by the tap, then at every cold start
+            let mut a = android(release, &[fixture("sdklate")]);
+            a.launch(PKG, Launcher::Shell).expect("launches");
+            assert!(a.pids_named(CORE).is_empty());
+            let seq = a.logs.last_seq();
+            tap_id(&mut a, "com.example.sdklate:id/agree");
+            assert_eq!(a.current_screen(PKG), Some("home"));
+            let got = starts(&a, seq);
+            assert_eq!(got.len(), 2, "{got:?}");
+            assert!(got[0].contains(&format!(":{CORE}/")), "{got:?}");
+            a.force_stop(PKG);
+            let seq = a.logs.last_seq();
+            a.launch(PKG, Launcher::Shell).expect("launches");
+            let got = starts(&a, seq);
+            assert_eq!(got.len(), 4, "{got:?}");
+            assert!(got[2].contains(&format!(":{CORE}/")), "{got:?}");
+        }
+    }
+
+    #[test]
+    fn the_twins_collect_nothing_and_declare_only_internet() {
+        for name in ["sdkearly", "sdklate"] {
+            let m = fixture(name);
+            assert_eq!(m.permissions, ["android.permission.INTERNET"]);
+            let mut a = android(Release::Android14, std::slice::from_ref(&m));
+            a.launch(&m.package, Launcher::Shell).expect("launches");
+            tap_id(&mut a, &format!("{}:id/agree", m.package));
+            tap_id(&mut a, &format!("{}:id/settings", m.package));
+            tap_id(&mut a, &format!("{}:id/personalise", m.package));
+            assert!(a.packages[&m.package].ops.is_empty(), "{name}");
+            assert!(a.dialog.is_none(), "{name}");
+            let lines = a.logs.since(0, &[Buffer::Main, Buffer::System]);
+            assert!(
+                lines.iter().all(|e| !e.msg.contains("REQUEST_PERMISSIONS")
+                    && !e.msg.contains("reportAccessDenied")),
+                "{name}"
+            );
+        }
     }
 }

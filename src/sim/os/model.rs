@@ -243,9 +243,185 @@ pub enum Effect {
     /// Reads the clipboard (denied with a log line in background).
     ReadClipboard,
     Log(LogLine),
-    /// Starts a process with this suffix (`:push`).
+    /// `start_process: ":push"`: starts the process `PKG:push` (no-op
+    /// while it lives) for a service the model does not name; the
+    /// simulator names it after the process ([`scalar_service`]:
+    /// `.PushService`).
     StartProcess(String),
+    /// `start_process: {suffix: ":pushcore", service: ".jpush.PushService"}`
+    /// (or `provider: CLASS`): starts the process for that component.
+    StartProcessFor(ProcessStart),
     If(IfFlag),
+}
+
+/// The map form of `start_process`: a process of the app (its manifest's
+/// `android:process=":pushcore"`) started for one of its components.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessStart {
+    /// `:pushcore`: the process is `PKG:pushcore`.
+    pub suffix: String,
+    pub component: Hosted,
+}
+
+/// The component a process is started for, by its class as a manifest's
+/// `android:name` writes it: `.jpush.PushService` (relative to the
+/// package), `PushService` (no dot: in the package too) or a full class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hosted {
+    /// A `<service>`: `Start proc ... for service ...`.
+    Service(String),
+    /// A `<provider>`: `Start proc ... for content provider ...`.
+    Provider(String),
+}
+
+impl Hosted {
+    /// The hosting type AMS prints (`HostingRecord.HOSTING_TYPE_SERVICE`,
+    /// `HOSTING_TYPE_CONTENT_PROVIDER`; the same strings on 9).
+    pub fn hosting_type(&self) -> &'static str {
+        match self {
+            Hosted::Service(_) => "service",
+            Hosted::Provider(_) => "content provider",
+        }
+    }
+
+    /// The class as the model writes it.
+    pub fn class(&self) -> &str {
+        match self {
+            Hosted::Service(c) | Hosted::Provider(c) => c,
+        }
+    }
+
+    /// The YAML key that names it (`service`, `provider`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Hosted::Service(_) => "service",
+            Hosted::Provider(_) => "provider",
+        }
+    }
+}
+
+/// A manifest class name made absolute, as `PackageParser.buildClassName`
+/// does: a leading `.` or no `.` at all means a class of the package.
+pub fn manifest_class(package: &str, name: &str) -> String {
+    if name.starts_with('.') {
+        format!("{package}{name}")
+    } else if name.contains('.') {
+        name.to_string()
+    } else {
+        format!("{package}.{name}")
+    }
+}
+
+/// The service the scalar `start_process: ":push"` starts, relative to the
+/// package: the process's name, each part capitalised, and `Service`
+/// (`:push` → `.PushService`, `:pushcore` → `.PushcoreService`,
+/// `:sync.remote` → `.SyncRemoteService`). The scalar form names no
+/// component, and AMS always prints one for a service start.
+pub fn scalar_service(suffix: &str) -> String {
+    let name: String = suffix
+        .trim_start_matches(':')
+        .split('.')
+        .map(|part| {
+            let mut cs = part.chars();
+            cs.next().map_or_else(String::new, |c| {
+                c.to_ascii_uppercase().to_string() + cs.as_str()
+            })
+        })
+        .collect();
+    format!(".{name}Service")
+}
+
+/// Whether `suffix` is a private process name (`:push`): `:` and then
+/// dot-separated parts, each a letter followed by letters, digits or `_`
+/// (`PackageParser.validateName`, without its empty parts).
+fn valid_suffix(suffix: &str) -> bool {
+    suffix.strip_prefix(':').is_some_and(|name| {
+        name.split('.').all(|part| {
+            part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    })
+}
+
+/// Whether `name` looks like a manifest's class name: Java identifiers
+/// (ASCII letters, digits, `_`, `$`, not starting with a digit) joined by
+/// dots, with an optional leading dot (`.jpush.PushService`,
+/// `cn.jpush.android.service.PushService`, `Outer$Inner`).
+fn valid_class(name: &str) -> bool {
+    let body = name.strip_prefix('.').unwrap_or(name);
+    body.split('.').all(|part| {
+        part.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    })
+}
+
+/// The value of a `start_process` effect: a suffix or a map.
+enum StartProcessValue {
+    Suffix(String),
+    Map(ProcessStart),
+}
+
+/// The map form as written, before the component is picked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProcessStart {
+    suffix: String,
+    #[serde(default)]
+    service: Option<String>,
+    #[serde(default)]
+    provider: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for StartProcessValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StartProcessValue;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a process suffix (`\":push\"`) or a map `{suffix: \":push\", service: CLASS}` (or `provider: CLASS`)",
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(StartProcessValue::Suffix(v.to_string()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                use serde::de::Error as _;
+                let raw = RawProcessStart::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                let component = match (raw.service, raw.provider) {
+                    (Some(s), None) => Hosted::Service(s),
+                    (None, Some(p)) => Hosted::Provider(p),
+                    (Some(_), Some(_)) => {
+                        return Err(A::Error::custom(
+                            "a process starts for one component: `service` or `provider`, not both",
+                        ));
+                    }
+                    (None, None) => {
+                        return Err(A::Error::custom(
+                            "the map form names the component the process starts for: `service: CLASS` or `provider: CLASS`",
+                        ));
+                    }
+                };
+                Ok(StartProcessValue::Map(ProcessStart {
+                    suffix: raw.suffix,
+                    component,
+                }))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 const UNIT_EFFECTS: &[&str] = &[
@@ -317,7 +493,10 @@ impl<'de> serde::de::Visitor<'de> for EffectVisitor {
             "unset" => Effect::Unset(map.next_value()?),
             "appop" => Effect::Appop(map.next_value()?),
             "log" => Effect::Log(map.next_value()?),
-            "start_process" => Effect::StartProcess(map.next_value()?),
+            "start_process" => match map.next_value()? {
+                StartProcessValue::Suffix(s) => Effect::StartProcess(s),
+                StartProcessValue::Map(p) => Effect::StartProcessFor(p),
+            },
             "if" => Effect::If(map.next_value()?),
             other => {
                 return Err(A::Error::custom(format!(
@@ -374,6 +553,19 @@ pub fn cond_holds(cond: &str, flags: &BTreeSet<String>) -> bool {
     match cond.strip_prefix('!') {
         Some(f) => !flags.contains(f.trim()),
         None => flags.contains(cond.trim()),
+    }
+}
+
+/// A process suffix's problem, if it has one.
+fn check_suffix(suffix: &str) -> Result<(), String> {
+    if !suffix.starts_with(':') {
+        Err(format!("`{suffix}`: a process suffix starts with `:`"))
+    } else if !valid_suffix(suffix) {
+        Err(format!(
+            "`{suffix}` is not a process suffix: `:` then names of letters, digits and `_`, each starting with a letter, joined by `.`"
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -648,8 +840,19 @@ impl AppModel {
                         }
                     }
                 }
-                Effect::StartProcess(s) if !s.starts_with(':') => {
-                    return Err((k, format!("`{s}`: a process suffix starts with `:`")));
+                Effect::StartProcess(s) => check_suffix(s).map_err(|m| (k, m))?,
+                Effect::StartProcessFor(p) => {
+                    check_suffix(&p.suffix)
+                        .map_err(|m| (format!("{k}.start_process.suffix"), m))?;
+                    let class = p.component.class();
+                    if !valid_class(class) {
+                        return Err((
+                            format!("{k}.start_process.{}", p.component.key()),
+                            format!(
+                                "`{class}` is not a Java class name (like `.jpush.PushService` or `cn.jpush.android.service.PushService`)"
+                            ),
+                        ));
+                    }
                 }
                 Effect::If(c) => {
                     self.check_effects(&format!("{k}.then"), &c.then, in_tap)?;
@@ -659,5 +862,136 @@ impl AppModel {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(on_launch: &str) -> Result<AppModel, ModelError> {
+        AppModel::from_yaml(
+            &format!(
+                "package: com.example.a\nlabel: A\ntype: news\non_launch:\n  - {on_launch}\nscreens:\n  - id: s\n"
+            ),
+            Path::new("a.yaml"),
+        )
+    }
+
+    #[test]
+    fn start_process_map_form_names_the_component() {
+        let m = app(r#"start_process: {suffix: ":pushcore", service: ".jpush.PushService"}"#)
+            .expect("loads");
+        assert_eq!(
+            m.on_launch,
+            vec![Effect::StartProcessFor(ProcessStart {
+                suffix: ":pushcore".into(),
+                component: Hosted::Service(".jpush.PushService".into()),
+            })]
+        );
+        let m =
+            app(r#"start_process: {suffix: ":remote", provider: "com.example.a.data.Provider"}"#)
+                .expect("loads");
+        let Effect::StartProcessFor(p) = &m.on_launch[0] else {
+            panic!("{:?}", m.on_launch);
+        };
+        assert_eq!(p.component.hosting_type(), "content provider");
+        assert_eq!(p.component.class(), "com.example.a.data.Provider");
+        // the scalar form still works
+        let m = app(r#"start_process: ":push""#).expect("loads");
+        assert_eq!(m.on_launch, vec![Effect::StartProcess(":push".into())]);
+        // in `on_tap` lists and `if` branches too
+        app(
+            r#"if: {flag: consented, then: [start_process: {suffix: ":p", service: "Svc$Inner"}]}"#,
+        )
+        .expect("loads");
+    }
+
+    #[test]
+    fn classes_resolve_as_a_manifest_names_them() {
+        assert_eq!(
+            manifest_class("com.x", ".jpush.PushService"),
+            "com.x.jpush.PushService"
+        );
+        assert_eq!(manifest_class("com.x", "PushService"), "com.x.PushService");
+        assert_eq!(
+            manifest_class("com.x", "cn.jpush.android.service.PushService"),
+            "cn.jpush.android.service.PushService"
+        );
+        assert_eq!(scalar_service(":push"), ".PushService");
+        assert_eq!(scalar_service(":pushcore"), ".PushcoreService");
+        assert_eq!(scalar_service(":sync.remote"), ".SyncRemoteService");
+    }
+
+    #[test]
+    fn start_process_errors_name_file_and_key() {
+        let cases = [
+            (
+                r#"start_process: {suffix: ":p", service: "1bad"}"#,
+                "on_launch[0].start_process.service",
+                "is not a Java class name",
+            ),
+            (
+                r#"start_process: {suffix: ":p", provider: ".a..B"}"#,
+                "on_launch[0].start_process.provider",
+                "is not a Java class name",
+            ),
+            (
+                r#"start_process: {suffix: ":p", service: ".my-service"}"#,
+                "on_launch[0].start_process.service",
+                "is not a Java class name",
+            ),
+            (
+                r#"start_process: {suffix: "pushcore", service: ".PushService"}"#,
+                "on_launch[0].start_process.suffix",
+                "starts with `:`",
+            ),
+            (
+                r#"start_process: {suffix: ":push-core", service: ".PushService"}"#,
+                "on_launch[0].start_process.suffix",
+                "is not a process suffix",
+            ),
+            (
+                r#"start_process: ":""#,
+                "on_launch[0]",
+                "is not a process suffix",
+            ),
+            (
+                r#"start_process: "push""#,
+                "on_launch[0]",
+                "starts with `:`",
+            ),
+            (
+                r#"if: {flag: x, then: [start_process: {suffix: ":p", service: "a b"}]}"#,
+                "on_launch[0].then[0].start_process.service",
+                "is not a Java class name",
+            ),
+            (
+                r#"start_process: {suffix: ":p"}"#,
+                "on_launch[0].start_process",
+                "`service: CLASS` or `provider: CLASS`",
+            ),
+            (
+                r#"start_process: {suffix: ":p", service: ".A", provider: ".B"}"#,
+                "on_launch[0].start_process",
+                "not both",
+            ),
+            (
+                r#"start_process: {suffix: ":p", servce: ".A"}"#,
+                "on_launch[0].start_process.servce",
+                "unknown field `servce`",
+            ),
+            (
+                r"start_process: 3",
+                "on_launch[0].start_process",
+                "a process suffix",
+            ),
+        ];
+        for (effect, key, message) in cases {
+            let e = app(effect).expect_err(effect);
+            assert_eq!(e.key, key, "{effect}: {e}");
+            assert!(e.message.contains(message), "{effect}: {e}");
+            assert!(e.to_string().starts_with("a.yaml: at `"), "{effect}: {e}");
+        }
     }
 }
