@@ -392,7 +392,7 @@ async fn exploration_finds_deletion_at_its_depth_and_never_taps_avoided_entries(
     let rig = rig(Release::Android14, 60.0).await;
     let scenario = |pkg: &str| {
         format!(
-            "appId: {pkg}\n---\n- launchApp: {{clearState: true}}\n- runFlow: {{when: {{visible: \"同意 Agree|Agree\"}}, commands: [{{tapOn: \"同意 Agree|Agree\"}}]}}\n- explore: {{find: \"Delete account|Submit deletion request\", avoid: \"Log out\", maxDepth: 8, maxTaps: 40, timeout: 3m}}\n"
+            "appId: {pkg}\n---\n- launchApp: {{clearState: true}}\n- runFlow: {{when: {{visible: \"同意 Agree|Agree\"}}, commands: [{{tapOn: \"同意 Agree|Agree\"}}]}}\n- explore: {{find: \"Delete account|Submit deletion request\", avoid: \"Log out\", maxDepth: 8, maxTaps: 40, timeout: 3m, optional: true}}\n"
         )
     };
     for (pkg, depth) in [
@@ -419,6 +419,16 @@ async fn exploration_finds_deletion_at_its_depth_and_never_taps_avoided_entries(
         );
         assert_eq!(ex.depth, depth, "{pkg}: {ex:#?}");
         assert_eq!(ex.found, depth.is_some());
+        // A target not found fails the step (here optional).
+        assert_eq!(
+            run.steps[ex.step].status,
+            if ex.found {
+                StepStatus::Passed
+            } else {
+                StepStatus::FailedOptional
+            },
+            "{pkg}"
+        );
         for t in &ex.tapped {
             assert!(!t.text.contains("Log out"), "{pkg}: tapped {t:?}");
         }

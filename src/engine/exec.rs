@@ -11,8 +11,8 @@ use super::{Ctx, Env, Fail, Policy, StepResult};
 use crate::device::Device;
 use crate::evidence::{self, ExpectationResult};
 use crate::scenario::model::{
-    Command, Condition, Expectation, FlowSource, Gesture, PermissionState, Selector, Step,
-    SwipeKind,
+    Command, Condition, Expectation, ExploreGoal, FlowSource, Gesture, PermissionState, Selector,
+    Step, SwipeKind,
 };
 use crate::scenario::raw::SnapshotKind;
 use crate::scenario::values::{Direction, PERMISSION_GROUPS, Point, Template};
@@ -122,7 +122,11 @@ pub(crate) fn title(c: &Command, env: &Env) -> String {
         Command::Mark { name } => format!("{n} {name}"),
         Command::Idle { duration } => format!("{n} {duration}"),
         Command::Expect(list) => format!("{n} ({} checks)", list.len()),
-        Command::Explore { find, .. } => format!("{n} {:?}", find.source().as_str()),
+        Command::Explore { goal, .. } => match goal {
+            ExploreGoal::Find(find) => format!("{n} {:?}", find.source().as_str()),
+            ExploreGoal::Target(t) => format!("{n} target {}", t.as_str()),
+            ExploreGoal::Crawl => format!("{n} (crawl)"),
+        },
         Command::Snapshot(kinds) => format!(
             "{n} {}",
             kinds
@@ -156,6 +160,9 @@ fn describe_condition(c: &Condition) -> String {
     }
     if let Some(p) = &c.platform {
         parts.push(format!("platform {p}"));
+    }
+    if let Some(v) = &c.env {
+        parts.push(format!("env {v}"));
     }
     parts.join(" and ")
 }
@@ -543,14 +550,14 @@ impl<D: Device> Ctx<'_, D> {
                 self.look(None).await?;
             }
             Command::Explore {
-                find,
+                goal,
                 avoid,
                 max_depth,
                 max_taps,
                 timeout,
             } => {
                 self.explore(
-                    find,
+                    goal,
                     avoid.as_ref(),
                     env,
                     *max_depth,
@@ -946,6 +953,15 @@ impl<D: Device> Ctx<'_, D> {
         {
             return Ok(false);
         }
+        if c.env
+            .as_ref()
+            .is_some_and(|name| env.get(name).is_none_or(String::is_empty))
+        {
+            return Ok(false);
+        }
+        if c.visible.is_none() && c.not_visible.is_none() {
+            return Ok(true);
+        }
         let seen = self.current().await?;
         let visible = match &c.visible {
             Some(s) => locate(&seen, s, env)?.is_some(),
@@ -1130,7 +1146,8 @@ impl<D: Device> Ctx<'_, D> {
 }
 
 fn has_criteria(s: &Selector) -> bool {
-    s.text.is_some()
+    s.role.is_some()
+        || s.text.is_some()
         || s.id.is_some()
         || s.enabled.is_some()
         || s.checked.is_some()
@@ -1166,7 +1183,8 @@ pub(crate) fn locate(seen: &Seen, sel: &Selector, env: &Env) -> Result<Option<Fo
             .map_err(|e| Fail::new(e.to_string()))?;
         return Ok(hits.into_iter().nth(index));
     }
-    select::find(&seen.dump.tree, sel, env).map_err(|e| bad_pattern(&e))
+    select::find_in(&seen.dump.tree, Some(&seen.understanding), sel, env)
+        .map_err(|e| bad_pattern(&e))
 }
 
 /// Where a template image is on the screen (the threshold and scales of

@@ -1,5 +1,7 @@
-//! `explore`: a best-first search from the current screen for an element
-//! whose text matches a target, bounded by depth, taps and time.
+//! `explore`: a best-first search from the current screen for a target
+//! (an element whose text the `find` pattern matches, or a deletion entry
+//! or personalisation switch as screen understanding finds them), or a
+//! crawl of every screen it can reach, bounded by depth, taps and time.
 //!
 //! Screens are known by their structural fingerprint
 //! ([`crate::screen::fingerprint`]), so a clock or a counter does not make a
@@ -14,23 +16,29 @@
 //! target itself is never tapped either).
 //!
 //! The result is evidence: the shortest path to the target, its depth,
-//! every screen visited with its texts, the taps used, and the path as a
-//! replayable scenario.
+//! every screen visited with its texts and when, every tap and when, the
+//! taps after which the app was gone (a crash, a quit, another app), the
+//! relaunches, and the path as a replayable scenario. A target not found
+//! fails the step (the record is kept); a crawl has nothing to miss and
+//! never does. A tap on the app's own screen counts as the user's
+//! (`user_triggered` on the dialogs it brings), a relaunch does not.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::rank::{Candidate, Ranker};
+use super::observe::Seen;
+use super::rank::{Candidate, Ranker, Target};
 use super::{Ctx, Env, Fail, StepResult, select};
 use crate::device::Device;
-use crate::evidence::{Exploration, ExploredScreen, PathTap};
+use crate::evidence::{DialogKind, Exploration, ExploredScreen, LeftApp, PathTap};
 use crate::scenario::model::{
-    Command, Gesture, Header, Location, Scenario, Selector as ModelSelector, Setup, Step,
+    Command, ExploreGoal, Gesture, Header, Location, Scenario, Selector as ModelSelector, Setup,
+    Step,
 };
-use crate::scenario::values::{MatchMode, Pattern, Template};
-use crate::screen::Kind;
+use crate::scenario::values::{ExploreTarget, MatchMode, Pattern, Template};
+use crate::screen::{Kind, Purpose};
 
 /// Score lost per level of depth.
 const DEPTH_COST: f64 = 0.5;
@@ -38,6 +46,13 @@ const DEPTH_COST: f64 = 0.5;
 const MOVE_COST: f64 = 0.75;
 /// A candidate scoring below this is not worth a tap.
 const FLOOR: f64 = -50.0;
+
+/// The target as found on a screen.
+struct Hit {
+    text: String,
+    /// For a checkable target, its state.
+    checked: Option<bool>,
+}
 
 struct Known {
     depth: u32,
@@ -50,10 +65,10 @@ struct Known {
 }
 
 impl<D: Device> Ctx<'_, D> {
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, clippy::too_many_lines)]
     pub(crate) async fn explore(
         &mut self,
-        find: &Pattern,
+        goal: &ExploreGoal,
         avoid: Option<&Pattern>,
         env: &Env,
         max_depth: u32,
@@ -63,9 +78,21 @@ impl<D: Device> Ctx<'_, D> {
     ) -> StepResult {
         let start = Instant::now();
         let limit = timeout.unwrap_or(Duration::from_secs(300));
-        let target = find
-            .regex(env)
-            .map_err(|e| Fail::new(format!("explore.find: {e}")))?;
+        let find_re = match goal {
+            ExploreGoal::Find(find) => Some(
+                find.regex(env)
+                    .map_err(|e| Fail::new(format!("explore.find: {e}")))?,
+            ),
+            _ => None,
+        };
+        let target = match (goal, &find_re) {
+            (_, Some(re)) => Target::Text(re),
+            (ExploreGoal::Target(ExploreTarget::DeletionEntry), _) => Target::DeletionEntry,
+            (ExploreGoal::Target(ExploreTarget::PersonalisationSwitch), _) => {
+                Target::PersonalisationSwitch
+            }
+            _ => Target::Crawl,
+        };
         let avoid_re = match avoid {
             Some(p) => Some(
                 p.regex(env)
@@ -75,24 +102,32 @@ impl<D: Device> Ctx<'_, D> {
         };
         let wording = std::sync::Arc::clone(&self.opts.wording);
         let ranker = Ranker {
-            target: &target,
+            target,
             avoid: avoid_re.as_ref(),
             builtin_avoid: true,
             wording: &wording,
         };
         let mut record = Exploration {
             step,
-            find: find.source().as_str().to_string(),
+            goal: goal.name().into(),
+            find: match goal {
+                ExploreGoal::Find(f) => f.source().as_str().to_string(),
+                _ => String::new(),
+            },
             avoid: avoid.map(|a| a.source().as_str().to_string()),
             found: false,
             depth: None,
             target: None,
+            target_checked: None,
+            target_tree: None,
             path: Vec::new(),
             taps: 0,
             tapped: Vec::new(),
             stopped: "exhausted".into(),
             duration_ms: 0,
             screens: Vec::new(),
+            left_app: Vec::new(),
+            relaunches: 0,
             flow: None,
         };
         let first = self.current().await?;
@@ -112,12 +147,18 @@ impl<D: Device> Ctx<'_, D> {
         );
         stack.push(seen.fingerprint.clone());
         loop {
-            if let Some(text) = hit(&ranker, &seen) {
+            if let Some(h) = hit(&ranker, &seen) {
                 let k = &known[&seen.fingerprint];
                 record.found = true;
                 record.depth = Some(k.depth);
                 record.path.clone_from(&k.path);
-                record.target = Some(self.dir.redactor.text(&text));
+                record.target = Some(self.dir.redactor.text(&h.text));
+                record.target_checked = h.checked;
+                record.target_tree = record
+                    .screens
+                    .iter()
+                    .find(|s| s.fingerprint == seen.fingerprint)
+                    .and_then(|s| s.tree.clone());
                 record.stopped = "found".into();
                 break;
             }
@@ -180,13 +221,17 @@ impl<D: Device> Ctx<'_, D> {
             seen = there;
             let before = seen.hash;
             let (x, y) = cand.center;
+            self.user_tap = self.is_app_screen(&seen);
+            let dialogs = self.run.dialogs.len();
             self.dev.tap(x, y).await?;
+            let t_ms = self.ms();
             self.obs.counters.taps += 1;
             record.taps += 1;
             record.tapped.push(PathTap {
                 text: self.dir.redactor.text(&cand.text),
                 selector: selector_yaml(&cand),
                 from: fp.clone(),
+                t_ms: Some(t_ms),
             });
             self.events.emit(&serde_json::json!({
                 "event": "explore", "tap": self.dir.redactor.text(&cand.text),
@@ -200,11 +245,24 @@ impl<D: Device> Ctx<'_, D> {
             if seen.understanding.package != self.opts.package
                 && seen.understanding.kind == Kind::App
             {
-                // The tap left the app (a share sheet, a browser): come back.
+                // The tap left the app (a crash or a quit to the launcher,
+                // a share sheet, a browser): come back.
+                let crashed = self.run.dialogs[dialogs..]
+                    .iter()
+                    .any(|d| matches!(d.kind, DialogKind::Crash | DialogKind::Anr));
                 self.note(format!(
-                    "{:?} led out of the app, to {}",
-                    cand.text, seen.understanding.package
+                    "{:?} led out of the app{}, to {}",
+                    cand.text,
+                    if crashed { " (it crashed)" } else { "" },
+                    seen.understanding.package
                 ));
+                record.left_app.push(LeftApp {
+                    t_ms: self.ms(),
+                    tap: self.dir.redactor.text(&cand.text),
+                    from: fp.clone(),
+                    package: seen.understanding.package.clone(),
+                    crashed,
+                });
                 let b = seen.hash;
                 self.dev.key("4").await?;
                 self.look(Some(b)).await?;
@@ -225,6 +283,7 @@ impl<D: Device> Ctx<'_, D> {
                 text: self.dir.redactor.text(&cand.text),
                 selector: selector_yaml(&cand),
                 from: fp.clone(),
+                t_ms: Some(t_ms),
             });
             points.push(cand.center);
             match stack.iter().rposition(|s| *s == seen.fingerprint) {
@@ -233,10 +292,24 @@ impl<D: Device> Ctx<'_, D> {
             }
             self.visit(&mut record, &mut known, &ranker, &seen, depth, path, points);
         }
+        self.user_tap = false;
         record.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         if record.found {
             record.flow = self.save_flow(&record);
         }
+        let missed = (!record.found && *goal != ExploreGoal::Crawl).then(|| {
+            format!(
+                "explore found no {} ({}: {} taps, {} screens)",
+                match goal {
+                    ExploreGoal::Find(f) => format!("text matching {:?}", f.source().as_str()),
+                    ExploreGoal::Target(t) => t.as_str().to_string(),
+                    ExploreGoal::Crawl => String::new(),
+                },
+                record.stopped,
+                record.taps,
+                record.screens.len()
+            )
+        });
         self.note(format!(
             "{}: {} taps, {} screens{}",
             record.stopped,
@@ -251,7 +324,16 @@ impl<D: Device> Ctx<'_, D> {
             "taps": record.taps, "stopped": record.stopped,
         }));
         self.run.explorations.push(record);
-        Ok(())
+        match missed {
+            Some(m) => Err(Fail::new(m)),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether a screen is the app under test's own (a tap on it is the
+    /// user's).
+    fn is_app_screen(&self, seen: &Seen) -> bool {
+        !seen.understanding.kind.is_system() && seen.understanding.package == self.opts.package
     }
 
     /// Records a screen the first time it is seen (or a shorter way to it).
@@ -279,6 +361,7 @@ impl<D: Device> Ctx<'_, D> {
         record.screens.push(ExploredScreen {
             fingerprint: seen.fingerprint.clone(),
             depth,
+            t_ms: Some(self.ms()),
             texts: select::screen_texts(&seen.dump.tree)
                 .iter()
                 .map(|t| self.dir.redactor.text(t))
@@ -334,6 +417,9 @@ impl<D: Device> Ctx<'_, D> {
         self.note("back did not lead to the expected screen; relaunched to replay the path");
         let pkg = self.opts.package.clone();
         let before = seen.hash;
+        // A dialog at the relaunch is the app asking by itself.
+        self.user_tap = false;
+        record.relaunches += 1;
         self.dev.force_stop(&pkg).await?;
         self.dev.launch(&pkg).await?;
         self.look(Some(before)).await?;
@@ -348,6 +434,7 @@ impl<D: Device> Ctx<'_, D> {
                 return Ok(None);
             }
             let before = seen.hash;
+            self.user_tap = self.is_app_screen(&seen);
             self.dev.tap(x, y).await?;
             self.obs.counters.taps += 1;
             record.taps += 1;
@@ -393,7 +480,11 @@ impl<D: Device> Ctx<'_, D> {
             file: "explore.yaml".into(),
             header: Header {
                 app_id: Template::parse(&self.opts.package).ok()?,
-                name: format!("path to {}", record.find),
+                name: if record.find.is_empty() {
+                    format!("path to a {}", record.goal)
+                } else {
+                    format!("path to {}", record.find)
+                },
                 tags: vec!["explored".into()],
                 env: BTreeMap::new(),
                 on_flow_start: Vec::new(),
@@ -411,12 +502,45 @@ impl<D: Device> Ctx<'_, D> {
     }
 }
 
-/// The target's text, when it is on the screen (and not avoided).
-fn hit(ranker: &Ranker<'_>, seen: &super::observe::Seen) -> Option<String> {
-    let avoid = ranker.avoid;
-    select::screen_texts(&seen.dump.tree)
-        .into_iter()
-        .find(|t| ranker.target.is_match(t) && !avoid.is_some_and(|a| a.is_match(t)))
+/// The target, when it is on the screen and not avoided: for `find`, the
+/// first text the pattern matches (with its node's state, if checkable);
+/// for a target kind, the first element screen understanding gives it.
+fn hit(ranker: &Ranker<'_>, seen: &Seen) -> Option<Hit> {
+    let u = &seen.understanding;
+    match ranker.target {
+        Target::Text(re) => {
+            let avoid = ranker.avoid;
+            let text = select::screen_texts(&seen.dump.tree)
+                .into_iter()
+                .find(|t| re.is_match(t) && !avoid.is_some_and(|a| a.is_match(t)))?;
+            let checked = seen
+                .dump
+                .tree
+                .nodes()
+                .into_iter()
+                .find(|n| n.checkable && (n.text == text || n.content_desc == text))
+                .map(|n| n.checked);
+            Some(Hit { text, checked })
+        }
+        Target::DeletionEntry => u
+            .deletion
+            .iter()
+            .find(|e| !ranker.avoids(&e.text))
+            .map(|e| Hit {
+                text: e.text.clone(),
+                checked: None,
+            }),
+        Target::PersonalisationSwitch => u
+            .switches
+            .iter()
+            .chain(&u.checkboxes)
+            .find(|t| t.purpose == Purpose::Personalisation && !ranker.avoids(&t.text))
+            .map(|t| Hit {
+                text: t.text.clone(),
+                checked: Some(t.checked),
+            }),
+        Target::Crawl => None,
+    }
 }
 
 /// A full-match selector for exactly `text`.

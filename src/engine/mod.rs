@@ -274,6 +274,7 @@ pub async fn run<D: Device>(
         },
         started: now_rfc3339(),
         duration_ms: 0,
+        time_scale: Some(opts.time_scale),
         result: evidence::RunResult {
             status: evidence::Status::Passed,
             failure: None,

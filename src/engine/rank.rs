@@ -11,15 +11,22 @@
 //! apps draw buttons that say they are not clickable). Not candidates:
 //! nodes without bounds or off the screen, nodes of the bars and keyboards
 //! (`decoration_packages`) and of system packages other than the app's
-//! own (`system_packages`, `permission_packages`), elements whose label
-//! matches the target (the caller taps those: [`Ranker::target_hits`]),
-//! and elements the explorer must never tap ([`Ranker::avoids`]).
+//! own (`system_packages`, `permission_packages`), the target's own
+//! elements (the caller taps those: [`Ranker::target_hits`]), and elements
+//! the explorer must never tap ([`Ranker::avoids`]).
+//!
+//! The target ([`Target`]) is a text pattern (`explore.find`), or a kind of
+//! element the wording data names: a deletion entry (a label of at most
+//! `entry_max_chars` holding a `deletion` word) or a personalisation switch
+//! (a toggle screen understanding gives that purpose, or a label holding a
+//! `personalisation` phrase). A crawl has no target; it leaves deletion
+//! entries out too, so that surveying an app never starts a deletion.
 //!
 //! How they are scored, each rule adding its reason to the candidate:
 //!
 //! | reason | score | when |
 //! |---|---|---|
-//! | `target-word` | up to +6 | a label shares words with one of the target's alternatives (the share of that alternative's words: `Account` is half of `Delete account`) |
+//! | `target-word` | up to +6 | a label shares words with one of the target's alternatives (the share of that alternative's words: `Account` is half of `Delete account`); for a target kind, the alternatives are the wording's `deletion` words or `personalisation` phrases, whose Latin words the normalised data runs together, so a label's word inside one counts by its share of the letters (`Account` is 7 of the 13 of `deleteaccount`) |
 //! | `navigation-word` | +4 | a label is a `navigation` word (`我的`, `设置`, `Me`, `Settings`, ...) |
 //! | `navigation-part` | +2 | otherwise, a label holds a navigation word among its words (`网关设置`, `Account and security`) |
 //! | `navigation-id` | +1.5 | the resource id's name has a navigation word as a part (`tab_me`, `iv_settings`): unlabelled icons |
@@ -50,7 +57,9 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::android::uiautomator::{Bounds, UiNode, UiTree};
-use crate::screen::{Kind, Role, Understanding, Wording, is_text_field, normalise, without_digits};
+use crate::screen::{
+    Kind, Purpose, Role, Understanding, Wording, is_text_field, normalise, without_digits,
+};
 
 /// One element exploration may tap, with its score and the evidence for it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -74,11 +83,26 @@ pub struct Candidate {
     pub reasons: Vec<&'static str>,
 }
 
+/// What an exploration looks for, as the ranking sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Labels the pattern finds (`explore.find`).
+    Text(&'a Regex),
+    /// An entry whose label names account deletion (the wording's
+    /// `deletion` words).
+    DeletionEntry,
+    /// A switch or checkbox for personalised recommendations or ads (the
+    /// wording's `personalisation` phrases).
+    PersonalisationSwitch,
+    /// Nothing: a crawl.
+    Crawl,
+}
+
 /// The ranking's inputs that stay the same for a whole exploration.
 #[derive(Debug, Clone, Copy)]
 pub struct Ranker<'a> {
-    /// The target's pattern (`explore.find`), searched in labels.
-    pub target: &'a Regex,
+    /// What the exploration looks for.
+    pub target: Target<'a>,
     /// The scenario's own `explore.avoid`, searched in labels.
     pub avoid: Option<&'a Regex>,
     /// Whether the wording's `explore_avoid` words apply too (the
@@ -109,6 +133,11 @@ impl<'a> Ranker<'a> {
     /// A ranker for `target` with the built-in avoid list on and no
     /// avoid pattern of the scenario's.
     pub fn new(target: &'a Regex, wording: &'a Wording) -> Self {
+        Self::towards(Target::Text(target), wording)
+    }
+
+    /// A ranker towards any [`Target`], with the built-in avoid list on.
+    pub fn towards(target: Target<'a>, wording: &'a Wording) -> Self {
         Ranker {
             target,
             avoid: None,
@@ -143,7 +172,9 @@ impl<'a> Ranker<'a> {
             .taps
             .iter()
             .enumerate()
-            .filter(|(_, t)| !self.is_target(t) && !t.labels.iter().any(|l| self.avoids(l)))
+            .filter(|(_, t)| {
+                !self.is_target(t, understanding) && !t.labels.iter().any(|l| self.avoids(l))
+            })
             .map(|(order, t)| {
                 let mut c = self.score(t, &screen, &clues);
                 if tried.contains(&c.key) {
@@ -170,7 +201,7 @@ impl<'a> Ranker<'a> {
         let label_parts: Vec<Vec<String>> = t.labels.iter().map(|l| parts(l)).collect();
         let similarity = label_parts
             .iter()
-            .map(|p| similarity(p, &clues.alternatives))
+            .map(|p| similarity(p, &clues.alternatives, clues.joined))
             .fold(0.0, f64::max);
         if similarity > 0.0 {
             add(&mut c, TARGET_WORD * similarity, "target-word");
@@ -220,32 +251,61 @@ impl<'a> Ranker<'a> {
     }
 
     /// Whether the target is on the screen: the elements a label of which
-    /// (a text or content description) the target's pattern finds, with
-    /// the bounds to tap (the clickable node's that holds the label, else
-    /// the label's own), in document order. Elements [`Ranker::avoids`]
+    /// (a text or content description) the target's pattern finds (for a
+    /// target kind: the labels of the tap targets that are one), with the
+    /// bounds to tap (the clickable node's that holds the label, else the
+    /// label's own), in document order. Elements [`Ranker::avoids`]
     /// forbids are not hits: switch the built-in list off to explore
-    /// towards one of its words.
+    /// towards one of its words. A crawl has no hits.
     pub fn target_hits(
         &self,
         tree: &UiTree,
         understanding: &Understanding,
     ) -> Vec<(String, Bounds)> {
+        if matches!(self.target, Target::Crawl) {
+            return Vec::new();
+        }
         let screen = Screen::of(tree, understanding, self.wording);
         screen
             .taps
             .iter()
             .filter(|t| !t.labels.iter().any(|l| self.avoids(l)))
+            .filter(|t| self.is_target(t, understanding))
             .flat_map(|t| {
                 t.labels
                     .iter()
-                    .filter(|l| self.target.is_match(l))
+                    .filter(|l| match self.target {
+                        Target::Text(re) => re.is_match(l),
+                        _ => true,
+                    })
                     .map(|l| ((*l).to_string(), t.bounds))
             })
             .collect()
     }
 
-    fn is_target(&self, t: &Tap<'_>) -> bool {
-        t.labels.iter().any(|l| self.target.is_match(l))
+    /// Whether `t` is (or, for a crawl, would start a deletion like) the
+    /// target: never a candidate.
+    fn is_target(&self, t: &Tap<'_>, u: &Understanding) -> bool {
+        let w = self.wording;
+        let deletion = |t: &Tap<'_>| {
+            t.labels.iter().any(|l| {
+                l.chars().count() <= w.entry_max_chars && w.deletion.in_text(&normalise(l))
+            })
+        };
+        match self.target {
+            Target::Text(re) => t.labels.iter().any(|l| re.is_match(l)),
+            Target::DeletionEntry | Target::Crawl => deletion(t),
+            Target::PersonalisationSwitch => {
+                t.labels
+                    .iter()
+                    .any(|l| w.personalisation.in_text(&normalise(l)))
+                    || u.switches
+                        .iter()
+                        .chain(&u.checkboxes)
+                        .filter(|x| x.purpose == Purpose::Personalisation)
+                        .any(|x| x.bounds.is_some() && x.bounds == t.node.bounds)
+            }
+        }
     }
 }
 
@@ -265,6 +325,9 @@ struct Tap<'t> {
 struct Clues<'w> {
     /// The target's alternatives, as parts.
     alternatives: Vec<Vec<String>>,
+    /// Whether the alternatives come from normalised wording data, whose
+    /// Latin words are run together.
+    joined: bool,
     /// The navigation words, as parts.
     navigation: Vec<Vec<String>>,
     /// The navigation words of one Latin word, for resource ids.
@@ -283,8 +346,17 @@ impl<'w> Clues<'w> {
             u.kind,
             Kind::SplashAd | Kind::ConsentDialog | Kind::RationaleDialog
         );
+        let (alternatives, joined) = match r.target {
+            Target::Text(re) => (alternatives(re.as_str()), false),
+            Target::DeletionEntry => (wording_alternatives(&r.wording.deletion), true),
+            Target::PersonalisationSwitch => {
+                (wording_alternatives(&r.wording.personalisation), true)
+            }
+            Target::Crawl => (Vec::new(), false),
+        };
         Clues {
-            alternatives: alternatives(r.target.as_str()),
+            alternatives,
+            joined,
             navigation: nav.iter().map(parts).filter(|p| !p.is_empty()).collect(),
             id_words: nav
                 .iter()
@@ -529,12 +601,33 @@ fn alternatives(pattern: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Wording words (normalised) as alternatives: each word's parts.
+fn wording_alternatives(words: &crate::screen::wording::Words) -> Vec<Vec<String>> {
+    words.iter().map(parts).filter(|p| !p.is_empty()).collect()
+}
+
 /// The largest share of one alternative's parts found among `label`'s.
+/// With `joined` alternatives (Latin words run together), a Latin label
+/// part inside an alternative's part counts by its share of the letters.
 #[allow(clippy::cast_precision_loss)] // counts of a handful of words
-fn similarity(label: &[String], alternatives: &[Vec<String>]) -> f64 {
+fn similarity(label: &[String], alternatives: &[Vec<String>], joined: bool) -> f64 {
+    let part_share = |p: &String| -> f64 {
+        if label.contains(p) {
+            return 1.0;
+        }
+        if !joined || !p.chars().all(is_spaced) {
+            return 0.0;
+        }
+        let letters: usize = label
+            .iter()
+            .filter(|l| l.chars().all(is_spaced) && p.contains(l.as_str()))
+            .map(|l| l.chars().count())
+            .sum();
+        (letters as f64 / p.chars().count().max(1) as f64).min(1.0)
+    };
     alternatives
         .iter()
-        .map(|alt| alt.iter().filter(|p| label.contains(p)).count() as f64 / alt.len() as f64)
+        .map(|alt| alt.iter().map(part_share).sum::<f64>() / alt.len() as f64)
         .fold(0.0, f64::max)
 }
 
@@ -751,6 +844,71 @@ mod tests {
         assert_eq!(
             c[0].reasons,
             ["target-word", "navigation-part", "navigation-id"]
+        );
+    }
+
+    #[test]
+    fn target_kinds_rank_by_the_wording_and_leave_their_target_out() {
+        let w = Wording::builtin();
+        let deletion = Ranker::towards(Target::DeletionEntry, &w);
+        let personal = Ranker::towards(Target::PersonalisationSwitch, &w);
+        let crawl = Ranker::towards(Target::Crawl, &w);
+        // Home: Me leads towards either kind, by the navigation words.
+        let home = fixture_dump("tidynotes", &["同意 Agree"]);
+        for r in [&deletion, &personal, &crawl] {
+            assert_eq!(ranked(&home, r, &HashSet::new())[0].text, "Me");
+        }
+        // Settings: towards a deletion entry, Account (half a deletion
+        // word); the personalisation switch is the other kind's target.
+        let settings = fixture_dump("tidynotes", &["同意 Agree", "Me", "Settings"]);
+        let c = ranked(&settings, &deletion, &HashSet::new());
+        assert_eq!(c[0].text, "Account");
+        assert_eq!(
+            c[0].reasons,
+            ["target-word", "navigation-word", "navigation-id"]
+        );
+        let u = understand(&settings, None, &w);
+        assert!(deletion.target_hits(&settings, &u).is_empty());
+        let c = ranked(&settings, &personal, &HashSet::new());
+        assert_eq!(texts(&c), ["Account"], "the switch is the target: {c:?}");
+        let hits = personal.target_hits(&settings, &u);
+        assert_eq!(
+            hits.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(),
+            ["Personalised recommendations"]
+        );
+        // Account: the entry is the deletion target, and a crawl leaves it
+        // out too; Log out is avoided by all.
+        let account = fixture_dump("tidynotes", &["同意 Agree", "Me", "Settings", "Account"]);
+        let u = understand(&account, None, &w);
+        for r in [&deletion, &crawl] {
+            let c = ranked(&account, r, &HashSet::new());
+            assert!(
+                !texts(&c).contains(&"Delete account") && !texts(&c).contains(&"Log out"),
+                "{c:?}"
+            );
+        }
+        let hits = deletion.target_hits(&account, &u);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].0, "Delete account");
+        assert!(crawl.target_hits(&account, &u).is_empty());
+        let c = ranked(&account, &personal, &HashSet::new());
+        assert!(
+            texts(&c).contains(&"Delete account"),
+            "not this target: {c:?}"
+        );
+    }
+
+    #[test]
+    fn joined_wording_words_count_a_label_word_by_its_letters() {
+        let alts = vec![parts("deleteaccount"), parts("注销账号")];
+        let share = |label: &str| similarity(&parts(label), &alts, true);
+        assert!((share("Account") - 7.0 / 13.0).abs() < 1e-9);
+        assert!((share("账号与安全") - 1.0 / 3.0).abs() < 1e-9);
+        assert!((share("Delete account") - 1.0).abs() < 1e-9);
+        assert!(share("Settings").abs() < 1e-9);
+        assert!(
+            similarity(&parts("Account"), &alts, false).abs() < 1e-9,
+            "only for joined data"
         );
     }
 

@@ -6,15 +6,24 @@
 //! nested elements both match, the innermost wins; `below`/`above`/`leftOf`/
 //! `rightOf` compare top (or left) edges with the anchor's and put the
 //! nearest match first.
+//!
+//! A `role` (consentry's own key) takes the elements [`screen::understand`]
+//! gives that role or kind: buttons by their role, consent checkboxes,
+//! personalisation switches and deletion entries. Each is the node the
+//! understanding names (same bounds and resource id); the selector's other
+//! keys narrow them as usual, and its `text` may also match the label the
+//! understanding read for it (a checkbox labelled by the text beside it).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::Serialize;
 
 use crate::android::uiautomator::{Bounds, UiNode, UiTree};
 use crate::scenario::model::{Relation, Selector};
-use crate::scenario::values::Pattern;
+use crate::scenario::values::{ElementRole, Pattern};
+use crate::screen::{self, Purpose, Role, Understanding, Wording};
 
 /// How deeply relative selectors may nest (the scenario loader's YAML limit).
 const MAX_NESTING: usize = 64;
@@ -46,27 +55,194 @@ pub enum SelectError {
 
 /// All elements matching, in reading order (top to bottom, then left to
 /// right; ties by document order), or nearest to the anchors first when the
-/// selector has relations.
+/// selector has relations. A `role` is read with the built-in wording data
+/// ([`find_all_in`] takes the run's understanding of the screen).
 pub fn find_all(
     tree: &UiTree,
     sel: &Selector,
     env: &BTreeMap<String, String>,
 ) -> Result<Vec<Found>, SelectError> {
-    let nodes = flatten(tree);
-    let hits = resolve(&nodes, sel, env, 0)?;
-    Ok(hits.into_iter().filter_map(|i| found(&nodes, i)).collect())
+    let u = builtin_understanding(tree, sel);
+    find_all_in(tree, u.as_ref(), sel, env)
 }
 
 /// The one element to act on: `index` picks among matches (0-based), else
-/// the first. `None` when nothing matches.
+/// the first. `None` when nothing matches. A `role` is read with the
+/// built-in wording data ([`find_in`] takes the run's understanding).
 pub fn find(
     tree: &UiTree,
     sel: &Selector,
     env: &BTreeMap<String, String>,
 ) -> Result<Option<Found>, SelectError> {
+    let u = builtin_understanding(tree, sel);
+    find_in(tree, u.as_ref(), sel, env)
+}
+
+/// [`find_all`] with what [`screen::understand`] made of the same tree
+/// (with the run's wording), for `role` keys; without it a `role` matches
+/// nothing.
+pub fn find_all_in(
+    tree: &UiTree,
+    understanding: Option<&Understanding>,
+    sel: &Selector,
+    env: &BTreeMap<String, String>,
+) -> Result<Vec<Found>, SelectError> {
     let nodes = flatten(tree);
-    let hits = resolve(&nodes, sel, env, 0)?;
+    let hits = resolve(&nodes, understanding, sel, env, 0)?;
+    Ok(hits.into_iter().filter_map(|i| found(&nodes, i)).collect())
+}
+
+/// [`find`] with what [`screen::understand`] made of the same tree, for
+/// `role` keys; without it a `role` matches nothing.
+pub fn find_in(
+    tree: &UiTree,
+    understanding: Option<&Understanding>,
+    sel: &Selector,
+    env: &BTreeMap<String, String>,
+) -> Result<Option<Found>, SelectError> {
+    let nodes = flatten(tree);
+    let hits = resolve(&nodes, understanding, sel, env, 0)?;
     Ok(pick(&hits, sel.index).and_then(|i| found(&nodes, i)))
+}
+
+/// Whether the selector or one of its anchors has a `role`.
+fn uses_role(sel: &Selector) -> bool {
+    sel.role.is_some() || sel.relations.iter().any(|(_, s)| uses_role(s))
+}
+
+/// The tree understood with the built-in wording, when the selector needs it.
+fn builtin_understanding(tree: &UiTree, sel: &Selector) -> Option<Understanding> {
+    static BUILTIN: OnceLock<Wording> = OnceLock::new();
+    uses_role(sel).then(|| screen::understand(tree, None, BUILTIN.get_or_init(Wording::builtin)))
+}
+
+/// The screen role of a button role (`None` for the element kinds).
+pub fn screen_role(role: ElementRole) -> Option<Role> {
+    Some(match role {
+        ElementRole::Agree => Role::Agree,
+        ElementRole::Refuse => Role::Refuse,
+        ElementRole::Allow => Role::Allow,
+        ElementRole::AllowForeground => Role::AllowForeground,
+        ElementRole::AllowOnce => Role::AllowOnce,
+        ElementRole::Deny => Role::Deny,
+        ElementRole::DenyForever => Role::DenyForever,
+        ElementRole::Settings => Role::Settings,
+        ElementRole::Exit => Role::Exit,
+        ElementRole::Skip => Role::Skip,
+        ElementRole::Close => Role::Close,
+        ElementRole::Wait => Role::Wait,
+        ElementRole::AppInfo => Role::AppInfo,
+        ElementRole::ConsentBox
+        | ElementRole::PersonalisationSwitch
+        | ElementRole::DeletionEntry => return None,
+    })
+}
+
+/// One element the understanding gives a role: where it is, its resource
+/// id, the label read for it, and whether it is a toggle.
+struct RoleElement<'u> {
+    bounds: Bounds,
+    resource_id: &'u str,
+    label: &'u str,
+    toggle: bool,
+}
+
+/// The elements of `u` with `role`.
+fn role_elements(u: &Understanding, role: ElementRole) -> Vec<RoleElement<'_>> {
+    fn toggle(t: &screen::Toggle) -> Option<RoleElement<'_>> {
+        Some(RoleElement {
+            bounds: t.bounds?,
+            resource_id: &t.resource_id,
+            label: &t.text,
+            toggle: true,
+        })
+    }
+    match role {
+        ElementRole::ConsentBox => u
+            .checkboxes
+            .iter()
+            .chain(&u.switches)
+            .filter(|t| t.purpose == Purpose::Consent)
+            .filter_map(toggle)
+            .collect(),
+        ElementRole::PersonalisationSwitch => u
+            .switches
+            .iter()
+            .chain(&u.checkboxes)
+            .filter(|t| t.purpose == Purpose::Personalisation)
+            .filter_map(toggle)
+            .collect(),
+        ElementRole::DeletionEntry => u
+            .deletion
+            .iter()
+            .filter_map(|e| {
+                Some(RoleElement {
+                    bounds: e.bounds?,
+                    resource_id: &e.resource_id,
+                    label: &e.text,
+                    toggle: false,
+                })
+            })
+            .collect(),
+        button => {
+            let want = screen_role(button);
+            u.buttons
+                .iter()
+                .filter(|b| Some(b.role) == want)
+                .filter_map(|b| {
+                    Some(RoleElement {
+                        bounds: b.bounds?,
+                        resource_id: &b.resource_id,
+                        label: &b.text,
+                        toggle: false,
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+/// For each node, the label of the role element it is (`None`: it has not
+/// the role). An element is the node with its bounds and resource id; of
+/// nested nodes that share both, the one whose own label is the element's
+/// (or, for a toggle, the checkable one), else the one without a label of
+/// its own (a container labelled by its children).
+fn role_labels<'u>(
+    nodes: &[Flat<'_>],
+    u: Option<&'u Understanding>,
+    role: ElementRole,
+) -> Vec<Option<&'u str>> {
+    let mut out = vec![None; nodes.len()];
+    let Some(u) = u else { return out };
+    for e in role_elements(u, role) {
+        let same: Vec<usize> = (0..nodes.len())
+            .filter(|&i| {
+                let n = nodes[i].node;
+                n.bounds == Some(e.bounds) && n.resource_id == e.resource_id
+            })
+            .collect();
+        let own = |i: &usize| {
+            let n = nodes[*i].node;
+            [n.text.trim(), n.content_desc.trim()]
+                .into_iter()
+                .find(|t| !t.is_empty())
+        };
+        let pick = same
+            .iter()
+            .find(|i| {
+                if e.toggle {
+                    nodes[**i].node.checkable
+                } else {
+                    own(i) == Some(e.label)
+                }
+            })
+            .or_else(|| same.iter().find(|i| own(i).is_none()))
+            .or_else(|| same.first());
+        if let Some(&i) = pick {
+            out[i] = Some(e.label);
+        }
+    }
+    out
 }
 
 /// Where to tap: a `point` selector (pixels or percent of `screen` width and
@@ -151,6 +327,9 @@ pub fn describe(sel: &Selector) -> String {
 
 fn describe_parts(sel: &Selector) -> Vec<String> {
     let mut parts = Vec::new();
+    if let Some(r) = sel.role {
+        parts.push(format!("role {}", r.as_str()));
+    }
     if let Some(t) = &sel.text {
         parts.push(format!("text \"{}\"", t.source()));
     }
@@ -230,21 +409,33 @@ fn flatten(tree: &UiTree) -> Vec<Flat<'_>> {
 /// The matches of `sel`, best first (without applying its `index`).
 fn resolve(
     nodes: &[Flat<'_>],
+    understanding: Option<&Understanding>,
     sel: &Selector,
     env: &BTreeMap<String, String>,
     depth: usize,
 ) -> Result<Vec<usize>, SelectError> {
-    if depth > MAX_NESTING || (sel.text.is_none() && sel.id.is_none() && sel.relations.is_empty()) {
+    if depth > MAX_NESTING
+        || (sel.role.is_none()
+            && sel.text.is_none()
+            && sel.id.is_none()
+            && sel.relations.is_empty())
+    {
         return Ok(Vec::new());
     }
     let text = compile(sel.text.as_ref(), "text", env)?;
     let id = compile(sel.id.as_ref(), "id", env)?;
+    let roles = sel.role.map(|r| role_labels(nodes, understanding, r));
     let own: Vec<bool> = nodes
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             let n = f.node;
+            let role = roles.as_ref().map(|r| r[i]);
             f.bounds.is_some()
-                && text.as_ref().is_none_or(|r| text_matches(r, n))
+                && role.is_none_or(|r| r.is_some())
+                && text.as_ref().is_none_or(|r| {
+                    text_matches(r, n) || role.flatten().is_some_and(|l| label_matches(r, l))
+                })
                 && id.as_ref().is_none_or(|r| id_matches(r, &n.resource_id))
                 && sel.enabled.is_none_or(|v| v == n.enabled)
                 && sel.checked.is_none_or(|v| v == n.checked)
@@ -266,7 +457,7 @@ fn resolve(
         .map(|i| (i, 0.0))
         .collect();
     for (relation, nested) in &sel.relations {
-        let mut anchors = resolve(nodes, nested, env, depth + 1)?;
+        let mut anchors = resolve(nodes, understanding, nested, env, depth + 1)?;
         // `containsChild` accepts any match of its selector; the others
         // (and an explicit `index`) take the one `find` would.
         if *relation != Relation::ContainsChild || nested.index.is_some() {
@@ -321,6 +512,13 @@ fn text_matches(regex: &Regex, node: &UiNode) -> bool {
         .into_iter()
         .filter(|v| !v.is_empty())
         .any(|v| regex.is_match(v) || (v.contains('\n') && regex.is_match(&v.replace('\n', " "))))
+}
+
+/// A label screen understanding read, also with its line breaks as spaces.
+fn label_matches(regex: &Regex, label: &str) -> bool {
+    !label.is_empty()
+        && (regex.is_match(label)
+            || (label.contains('\n') && regex.is_match(&label.replace('\n', " "))))
 }
 
 /// `com.x:id/ok` as written, or its name `ok`.
@@ -728,6 +926,116 @@ mod tests {
         let pos = |s: &str| texts.iter().position(|t| t == s).expect(s);
         assert!(
             pos("用户协议与隐私政策提示") < pos("同意并继续") && pos("同意并继续") < pos("概览")
+        );
+    }
+
+    /// The centres a selector finds, best first.
+    fn centres(t: &UiTree, yaml: &str) -> Vec<(i32, i32)> {
+        find_all(t, &sel(yaml), &none())
+            .expect("compiles")
+            .iter()
+            .map(|f| f.center)
+            .collect()
+    }
+
+    #[test]
+    fn roles_on_real_dialogs() {
+        let bili = real("u2_bilibili_privacy_consent_first_miui.xml");
+        let id = |t: &UiTree, yaml: &str| one(t, yaml).map(|f| f.resource_id);
+        assert_eq!(
+            id(&bili, "{role: agree}").as_deref(),
+            Some("tv.danmaku.bili:id/agree")
+        );
+        assert_eq!(
+            id(&bili, "{role: refuse}").as_deref(),
+            Some("tv.danmaku.bili:id/disagree")
+        );
+        assert_eq!(
+            id(&bili, "{role: agree, below: {role: refuse}}").as_deref(),
+            Some("tv.danmaku.bili:id/agree"),
+            "relations narrow a role, and anchors take one"
+        );
+        assert_eq!(id(&bili, r#"{role: agree, text: "不同意"}"#), None);
+        assert_eq!(id(&bili, "{role: deny}"), None);
+        assert_eq!(id(&bili, "{role: consent-box}"), None);
+
+        let perm = real("permission-dialog_aosp-emulator_notifications-uppercase.xml");
+        assert_eq!(
+            one(&perm, "{role: allow}").map(|f| f.text).as_deref(),
+            Some("ALLOW")
+        );
+        assert_eq!(
+            id(&perm, "{role: deny}").as_deref(),
+            Some("com.android.permissioncontroller:id/permission_deny_button")
+        );
+        let crash = real("crash_dialog_keeps_stopping_samsung.xml");
+        assert_eq!(
+            id(&crash, "{role: close}").as_deref(),
+            Some("android:id/aerr_close")
+        );
+        assert_eq!(
+            id(&crash, "{role: app-info}").as_deref(),
+            Some("android:id/aerr_app_info")
+        );
+
+        // A consent checkbox, by its state and by the label read for it.
+        let box_ = real("other_beeplay_login-policy-checkbox-zh.xml");
+        let policy = "com.beeplay.card2prepare:id/tv_policy";
+        assert_eq!(id(&box_, "{role: consent-box}").as_deref(), Some(policy));
+        assert_eq!(
+            id(&box_, "{role: consent-box, checked: false}").as_deref(),
+            Some(policy)
+        );
+        assert_eq!(id(&box_, "{role: consent-box, checked: true}"), None);
+        assert_eq!(
+            id(&box_, r#"{role: consent-box, text: ".*隐私政策.*"}"#).as_deref(),
+            Some(policy)
+        );
+        assert_eq!(id(&box_, r#"{role: consent-box, text: "Nope"}"#), None);
+        assert_eq!(id(&box_, "{role: consent-box, index: 1}"), None);
+    }
+
+    #[test]
+    fn roles_of_switches_and_entries_and_without_an_understanding() {
+        let t = tree(
+            r#"<node class="android.widget.FrameLayout" package="com.x" bounds="[0,0][1080,2400]">
+<node text="Settings" resource-id="com.x:id/title" class="android.widget.TextView" package="com.x" bounds="[0,100][1080,200]"/>
+<node text="Personalised recommendations" resource-id="com.x:id/personalise" class="android.widget.Switch" package="com.x" checkable="true" checked="false" clickable="true" enabled="true" bounds="[0,300][1080,420]"/>
+<node text="Dark mode" resource-id="com.x:id/dark" class="android.widget.Switch" package="com.x" checkable="true" checked="true" clickable="true" enabled="true" bounds="[0,420][1080,540]"/>
+<node resource-id="com.x:id/row" class="android.widget.LinearLayout" package="com.x" clickable="true" enabled="true" bounds="[0,600][1080,720]"><node text="Delete account" class="android.widget.TextView" package="com.x" bounds="[40,620][600,700]"/></node>
+<node text="Log out" resource-id="com.x:id/logout" class="android.widget.Button" package="com.x" clickable="true" enabled="true" bounds="[0,800][1080,900]"/>
+</node>"#,
+        );
+        assert_eq!(centres(&t, "{role: personalisation-switch}"), [(540, 360)]);
+        assert_eq!(
+            centres(&t, "{role: personalisation-switch, checked: false}"),
+            [(540, 360)]
+        );
+        assert!(centres(&t, "{role: personalisation-switch, checked: true}").is_empty());
+        // The row that holds the label is the entry (a tap on it opens it).
+        assert_eq!(centres(&t, "{role: deletion-entry}"), [(540, 660)]);
+        assert_eq!(
+            centres(&t, r#"{role: deletion-entry, text: "Delete account"}"#),
+            [(540, 660)]
+        );
+        assert!(centres(&t, "{role: consent-box}").is_empty());
+        // The understanding is the caller's: without one, a role finds nothing.
+        let s = sel("{role: personalisation-switch}");
+        assert_eq!(find_in(&t, None, &s, &none()), Ok(None));
+        let u = screen::understand(&t, None, &Wording::builtin());
+        assert_eq!(
+            find_in(&t, Some(&u), &s, &none())
+                .expect("compiles")
+                .map(|f| f.center),
+            Some((540, 360))
+        );
+        // Described as written.
+        assert_eq!(describe(&sel("{role: agree}")), "role agree");
+        assert_eq!(
+            describe(&sel(
+                "{role: consent-box, checked: true, below: {role: refuse}}"
+            )),
+            "role consent-box, checked, below role refuse"
         );
     }
 

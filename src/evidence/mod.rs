@@ -46,6 +46,11 @@ pub struct Run {
     /// The wall clock when the run started, RFC 3339 in UTC.
     pub started: String,
     pub duration_ms: u64,
+    /// The device's clock ran this many times faster than real time (a
+    /// simulator's `--time-scale`; `idle` waits were divided by it). Written
+    /// by every run since it was added; absent in older files, meaning 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_scale: Option<f64>,
     pub result: RunResult,
     /// Every step run, nested ones included, in the order they started.
     pub steps: Vec<StepRecord>,
@@ -295,6 +300,13 @@ pub struct Artifact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Exploration {
     pub step: usize,
+    /// What it looked for: `find` (a text pattern), `deletion-entry` or
+    /// `personalisation-switch` (found through screen understanding), or
+    /// `crawl` (nothing: every screen within the bounds). Files written
+    /// before the field existed hold `find` explorations.
+    #[serde(default = "default_goal")]
+    pub goal: String,
+    /// The `find` pattern; empty for the other goals.
     pub find: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avoid: Option<String>,
@@ -305,6 +317,13 @@ pub struct Exploration {
     /// The target's text as shown, when found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// For a checkable target (a personalisation switch): whether it was
+    /// checked when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_checked: Option<bool>,
+    /// The UI tree file of the screen where the target was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_tree: Option<String>,
     /// The shortest path found, tap by tap.
     pub path: Vec<PathTap>,
     /// Taps used in all, replays included.
@@ -312,14 +331,33 @@ pub struct Exploration {
     /// Every element tapped, in order (the path's taps and the ones that
     /// led nowhere).
     pub tapped: Vec<PathTap>,
-    /// Why it stopped: `found`, `exhausted`, `max-depth`, `max-taps`, `timeout`.
+    /// Why it stopped: `found`, `exhausted`, `max-depth`, `max-taps`,
+    /// `timeout`, `lost` (the app could not be brought back to a screen).
     pub stopped: String,
     pub duration_ms: u64,
     /// Every screen visited.
     pub screens: Vec<ExploredScreen>,
+    /// Taps after which the app was no longer in front (it crashed, quit,
+    /// or opened another app); crash and ANR dialogs met on the way are in
+    /// [`Run::dialogs`] with this exploration's step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_app: Vec<LeftApp>,
+    /// Times the app was force-stopped and launched again to replay a path
+    /// (back did not lead where it should, or the app had gone).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub relaunches: u32,
     /// The path as a replayable scenario (`explore/NNN.yaml`), when found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<String>,
+}
+
+fn default_goal() -> String {
+    "find".into()
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -329,6 +367,24 @@ pub struct PathTap {
     pub selector: String,
     /// The fingerprint of the screen the tap was made on.
     pub from: String,
+    /// When the tap was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_ms: Option<u64>,
+}
+
+/// A tap during exploration after which another app was in front.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LeftApp {
+    /// When the other app was seen.
+    pub t_ms: u64,
+    /// The text of the element tapped.
+    pub tap: String,
+    /// The fingerprint of the screen it was tapped on.
+    pub from: String,
+    /// The package in front then (a launcher when the app crashed or quit).
+    pub package: String,
+    /// Whether a crash or ANR dialog was answered between the tap and then.
+    pub crashed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -336,6 +392,9 @@ pub struct ExploredScreen {
     pub fingerprint: String,
     /// Taps from the start screen.
     pub depth: u32,
+    /// When it was first seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_ms: Option<u64>,
     /// The texts on it, in reading order (condition texts such as an ID
     /// photo, a phone call or "N 个工作日" are evidence).
     pub texts: Vec<String>,

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use super::diagnostic::Diagnostic;
 use super::model::{
-    Command, Condition, DialogHandler, Expectation, FlowSource, Gesture, Header, ImageRef,
-    Location, OnDialog, PermissionState, Relation, Selector, Setup, Step, SwipeKind,
+    Command, Condition, DialogHandler, Expectation, ExploreGoal, FlowSource, Gesture, Header,
+    ImageRef, Location, OnDialog, PermissionState, Relation, Selector, Setup, Step, SwipeKind,
 };
 use super::raw::{
     COMMAND_NAMES, Flex, Payload, RawCommand, RawCommands, RawCondition, RawDuration, RawHeader,
@@ -21,8 +21,8 @@ use super::raw::{
 use super::suggest::did_you_mean;
 use super::values::is_package_name;
 use super::values::{
-    Direction, Duration, KEYS, Key, MatchMode, PERMISSION_GROUPS, Pattern, Point, Template,
-    check_permission_name, is_var_name,
+    Direction, Duration, ElementRole, ExploreTarget, KEYS, Key, MatchMode, PERMISSION_GROUPS,
+    Pattern, Point, Template, check_permission_name, is_var_name,
 };
 use super::yaml::{Node, PathSegment, Pos};
 use crate::category::Category;
@@ -356,6 +356,11 @@ impl<'a> Converter<'a> {
 
     fn selector(&mut self, spot: &Spot<'_>, raw: &RawSelector, at: SelectorAt) -> Option<Selector> {
         let mut ok = true;
+        let role = raw.role.as_ref().and_then(|r| {
+            let role = self.role(&spot.field("role"), &r.0);
+            ok &= role.is_some();
+            role
+        });
         let text = raw.text.as_ref().and_then(|t| {
             let p = self.pattern(&spot.field("text"), &t.0, MatchMode::Full);
             ok &= p.is_some();
@@ -405,7 +410,8 @@ impl<'a> Converter<'a> {
             }
         }
         let image = self.image_ref(spot, raw, at, &mut ok);
-        let has_target = raw.text.is_some()
+        let has_target = raw.role.is_some()
+            || raw.text.is_some()
             || raw.id.is_some()
             || raw.point.is_some()
             || raw.image.is_some()
@@ -413,6 +419,7 @@ impl<'a> Converter<'a> {
         // An image's companions are checked in `image_ref`.
         if raw.point.is_some() && raw.image.is_none() {
             let others: Vec<&str> = [
+                ("role", raw.role.is_some()),
                 ("text", raw.text.is_some()),
                 ("id", raw.id.is_some()),
                 ("index", raw.index.is_some()),
@@ -440,13 +447,14 @@ impl<'a> Converter<'a> {
             Self::set(
                 d,
                 Some(
-                    "`text`, `id`, `point`, `image` or a relative selector (below, above, leftOf, rightOf, childOf, containsChild)",
+                    "`text`, `id`, `role`, `point`, `image` or a relative selector (below, above, leftOf, rightOf, childOf, containsChild)",
                 ),
                 None,
             );
             ok = false;
         }
         ok.then(|| Selector {
+            role,
             text,
             id,
             index: raw.index,
@@ -494,6 +502,7 @@ impl<'a> Converter<'a> {
             return None;
         }
         let others: Vec<&str> = [
+            ("role", raw.role.is_some()),
             ("text", raw.text.is_some()),
             ("id", raw.id.is_some()),
             ("point", raw.point.is_some()),
@@ -547,6 +556,32 @@ impl<'a> Converter<'a> {
         })
     }
 
+    /// A selector's `role`: one of the names screen understanding gives.
+    fn role(&mut self, spot: &Spot<'_>, name: &str) -> Option<ElementRole> {
+        match ElementRole::parse(name) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let help = did_you_mean(name, ElementRole::NAMES.iter().copied());
+                let d = self.error(spot, e);
+                Self::set(
+                    d,
+                    Some(&format!(
+                        "one of {}",
+                        ElementRole::NAMES
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                    help,
+                );
+                None
+            }
+        }
+    }
+
+    /// A condition; `allow_platform` for `runFlow.when`, the only place
+    /// that takes `platform` and `env`.
     fn condition(
         &mut self,
         spot: &Spot<'_>,
@@ -573,9 +608,29 @@ impl<'a> Converter<'a> {
                 ok = false;
             }
         }
-        if raw.visible.is_none() && raw.not_visible.is_none() && raw.platform.is_none() {
+        if let (Some(_), false) = (&raw.env, allow_platform) {
+            self.error(
+                &spot.key_node("env"),
+                "`env` is only valid in `runFlow.when`",
+            )
+            .help = Some("run the commands in a `runFlow` with `when: {env: NAME}` instead".into());
+            ok = false;
+        } else if let Some(name) = &raw.env {
+            if !is_var_name(name) {
+                self.error(&spot.field("env"), format!("`{name}` is not a variable name"))
+                    .expected = Some(
+                    "a variable name: letters, digits and `_`, not starting with a digit, without `${}`".into(),
+                );
+                ok = false;
+            }
+        }
+        if raw.visible.is_none()
+            && raw.not_visible.is_none()
+            && raw.platform.is_none()
+            && raw.env.is_none()
+        {
             self.error(spot, "the condition is empty").expected = Some(if allow_platform {
-                "`visible`, `notVisible` or `platform`".into()
+                "`visible`, `notVisible`, `platform` or `env`".into()
             } else {
                 "`visible` or `notVisible`".into()
             });
@@ -585,6 +640,7 @@ impl<'a> Converter<'a> {
             visible,
             not_visible,
             platform: raw.platform.as_ref().map(|p| p.to_ascii_lowercase()),
+            env: raw.env.clone(),
         })
     }
 
@@ -944,6 +1000,7 @@ impl<'a> Converter<'a> {
                     visible: x.visible.clone(),
                     not_visible: x.not_visible.clone(),
                     platform: None,
+                    env: None,
                 };
                 let condition = self.condition(p, &cond, false);
                 let timeout = if let Some(t) = &x.timeout {
@@ -1179,13 +1236,36 @@ impl<'a> Converter<'a> {
                 )
             }
             RawCommand::Explore(Flex(x)) => {
-                let Some(find) = &x.find else {
-                    self.error(&p.field("find"), "missing required key `find`")
-                        .expected =
-                        Some("a regex of the target's text, such as \"Delete account\"".into());
-                    return None;
+                let goal = match (&x.find, &x.target) {
+                    (Some(_), Some(_)) => {
+                        self.error(
+                            &p.key_node("target"),
+                            "give either `find` or `target`, not both",
+                        )
+                        .help = Some(
+                            "`find` looks for a text, `target` for an element screen understanding finds; without either, `explore` crawls"
+                                .into(),
+                        );
+                        None
+                    }
+                    (Some(f), None) => self
+                        .pattern(&p.field("find"), f, MatchMode::Search)
+                        .map(ExploreGoal::Find),
+                    (None, Some(name)) => match ExploreTarget::parse(&name.0) {
+                        Ok(target) => Some(ExploreGoal::Target(target)),
+                        Err(message) => {
+                            let help = did_you_mean(&name.0, ExploreTarget::NAMES.iter().copied());
+                            let d = self.error(&p.field("target"), message);
+                            Self::set(
+                                d,
+                                Some("`deletion-entry` or `personalisation-switch`"),
+                                help,
+                            );
+                            None
+                        }
+                    },
+                    (None, None) => Some(ExploreGoal::Crawl),
                 };
-                let find = self.pattern(&p.field("find"), find, MatchMode::Search);
                 let avoid = x
                     .avoid
                     .as_ref()
@@ -1208,7 +1288,7 @@ impl<'a> Converter<'a> {
                 }
                 (
                     Command::Explore {
-                        find: find?,
+                        goal: goal?,
                         avoid: match avoid {
                             Some(a) => Some(a?),
                             None => None,
@@ -1878,6 +1958,291 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(strip(&sc), strip(&again), "{yaml}");
+    }
+
+    /// (key, message, help) of each error of `body`.
+    fn error_texts(file: &Path, body: &str) -> Vec<(String, String, Option<String>)> {
+        load(file, body)
+            .expect_err("invalid")
+            .into_iter()
+            .filter(|d| d.severity == super::super::Severity::Error)
+            .map(|d| (d.key, d.message, d.help))
+            .collect()
+    }
+
+    #[test]
+    fn role_selectors_load_wherever_a_selector_does() {
+        let file = Path::new("case.yaml");
+        let sc = load(
+            file,
+            "- tapOn: {role: refuse}\n\
+             - doubleTapOn: {role: agree, text: \"同意.*\"}\n\
+             - longPressOn: {role: deletion-entry, index: 1}\n\
+             - assertVisible: {role: consent-box, checked: true}\n\
+             - assertNotVisible: {role: personalisation-switch, enabled: false}\n\
+             - extendedWaitUntil: {visible: {role: allow-foreground}, notVisible: {role: app-info}, timeout: 5s}\n\
+             - runFlow: {when: {visible: {role: consent-box, checked: true}}, commands: [{tapOn: {role: consent-box}}]}\n\
+             - repeat: {while: {visible: {role: skip}}, commands: [{tapOn: {role: skip}}]}\n\
+             - expect: {visible: {role: deny-forever}, notVisible: {role: exit}}\n\
+             - tapOn: {text: OK, below: {role: settings}}\n\
+             - tapOn: {role: close, childOf: {role: wait}}\n",
+        )
+        .expect("valid");
+        let Command::Tap { target, .. } = &sc.steps[0].command else {
+            panic!("tap: {:?}", sc.steps[0]);
+        };
+        assert_eq!(target.role, Some(ElementRole::Refuse));
+        assert!(target.text.is_none(), "a role names the element itself");
+        let Command::AssertVisible(sel) = &sc.steps[3].command else {
+            panic!("assert: {:?}", sc.steps[3]);
+        };
+        assert_eq!(
+            (sel.role, sel.checked),
+            (Some(ElementRole::ConsentBox), Some(true))
+        );
+        let Command::RunFlow { when: Some(c), .. } = &sc.steps[6].command else {
+            panic!("runFlow: {:?}", sc.steps[6]);
+        };
+        assert_eq!(
+            c.visible.as_ref().and_then(|s| s.role),
+            Some(ElementRole::ConsentBox)
+        );
+        let Command::Tap { target, .. } = &sc.steps[9].command else {
+            panic!("tap: {:?}", sc.steps[9]);
+        };
+        assert_eq!(target.relations[0].1.role, Some(ElementRole::Settings));
+        // Every name loads; a scalar is still a text regex.
+        for name in ElementRole::NAMES {
+            let sc = load(
+                file,
+                &format!("- tapOn: {{role: {name}}}\n- tapOn: {name}\n"),
+            )
+            .expect(name);
+            let Command::Tap { target, .. } = &sc.steps[0].command else {
+                panic!("tap");
+            };
+            assert_eq!(target.role.map(ElementRole::as_str), Some(*name));
+            let Command::Tap { target, .. } = &sc.steps[1].command else {
+                panic!("tap");
+            };
+            assert_eq!(
+                (
+                    target.role,
+                    target.text.as_ref().map(|t| t.source().as_str())
+                ),
+                (None, Some(*name))
+            );
+        }
+        let handler = "appId: com.example.app\nonDialog:\n  custom:\n    - visible: {role: refuse}\n      commands: [{tapOn: {role: refuse}}]\n---\n- back\n";
+        let sc = super::super::load_str(file, handler, &BTreeMap::new()).expect("valid");
+        assert_eq!(
+            sc.header.on_dialog.custom[0].visible.role,
+            Some(ElementRole::Refuse)
+        );
+    }
+
+    #[test]
+    fn role_rules() {
+        let (_dir, file) = with_icon();
+        let e = |body: &str| error_texts(&file, body);
+        let one = |key: &str, message: &str, help: Option<&str>| {
+            vec![(
+                key.to_string(),
+                message.to_string(),
+                help.map(str::to_string),
+            )]
+        };
+        assert_eq!(
+            e("- tapOn: {role: refuze}\n"),
+            one(
+                "steps[0].tapOn.role",
+                "unknown role `refuze`",
+                Some("did you mean `refuse`?")
+            )
+        );
+        assert_eq!(
+            e("- assertVisible: {role: consent-boxes}\n"),
+            one(
+                "steps[0].assertVisible.role",
+                "unknown role `consent-boxes`",
+                Some("did you mean `consent-box`?")
+            )
+        );
+        assert_eq!(
+            e("- tapOn: {role: Agree}\n"),
+            one(
+                "steps[0].tapOn.role",
+                "unknown role `Agree`",
+                Some("did you mean `agree`?")
+            )
+        );
+        assert_eq!(
+            e("- tapOn: {role: frobnicate}\n"),
+            one("steps[0].tapOn.role", "unknown role `frobnicate`", None)
+        );
+        let diags = load(&file, "- tapOn: {role: refuze}\n").expect_err("invalid");
+        assert!(
+            diags[0]
+                .expected
+                .as_deref()
+                .is_some_and(|x| x.contains("`deletion-entry`")),
+            "{diags:?}"
+        );
+        let (key, message, _) = &e("- tapOn: {image: icons/ok.png, role: agree}\n")[0];
+        assert_eq!(
+            (key.as_str(), message.as_str()),
+            (
+                "steps[0].tapOn.role",
+                "`image` cannot be combined with `role`"
+            )
+        );
+        let (key, message, _) = &e("- tapOn: {role: agree, point: \"50%,50%\"}\n")[0];
+        assert_eq!(
+            (key.as_str(), message.as_str()),
+            (
+                "steps[0].tapOn.role",
+                "`point` cannot be combined with `role`"
+            )
+        );
+        assert_eq!(
+            e("- extendedWaitUntil: {visible: {role: skipp}, timeout: 1s}\n"),
+            one(
+                "steps[0].extendedWaitUntil.visible.role",
+                "unknown role `skipp`",
+                Some("did you mean `skip`?")
+            )
+        );
+    }
+
+    #[test]
+    fn env_conditions_belong_to_run_flow_when() {
+        let file = Path::new("case.yaml");
+        let sc = load(
+            file,
+            "- runFlow: {when: {env: USERNAME}, commands: [back]}\n\
+             - runFlow: {when: {env: _TOKEN2, visible: Login}, commands: [back]}\n",
+        )
+        .expect("valid");
+        let Command::RunFlow { when: Some(c), .. } = &sc.steps[0].command else {
+            panic!("runFlow: {:?}", sc.steps[0]);
+        };
+        assert_eq!(c.env.as_deref(), Some("USERNAME"));
+        let e = |body: &str| error_texts(file, body);
+        assert_eq!(
+            e("- repeat: {while: {env: USERNAME}, commands: [back]}\n"),
+            vec![(
+                "steps[0].repeat.while.env".to_string(),
+                "`env` is only valid in `runFlow.when`".to_string(),
+                Some("run the commands in a `runFlow` with `when: {env: NAME}` instead".into())
+            )]
+        );
+        let errs = e("- extendedWaitUntil: {env: USERNAME, timeout: 1s}\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(
+            (errs[0].0.as_str(), errs[0].1.as_str()),
+            ("steps[0].extendedWaitUntil.env", "unknown key `env`")
+        );
+        for bad in ["\"${USERNAME}\"", "1ST", "user-name", "\"\""] {
+            let errs = e(&format!(
+                "- runFlow: {{when: {{env: {bad}}}, commands: [back]}}\n"
+            ));
+            assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
+            assert_eq!(errs[0].0, "steps[0].runFlow.when.env", "{bad}");
+            assert!(errs[0].1.ends_with("is not a variable name"), "{errs:?}");
+        }
+        let errs = e("- runFlow: {when: {}, commands: [back]}\n");
+        assert_eq!(errs[0].1, "the condition is empty");
+    }
+
+    #[test]
+    fn explore_goals() {
+        let file = Path::new("case.yaml");
+        let goal = |body: &str| match &load(file, body).expect("valid").steps[0].command {
+            Command::Explore { goal, .. } => goal.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(
+            goal("- explore: {find: Delete account}\n"),
+            ExploreGoal::Find(_)
+        ));
+        assert_eq!(
+            goal("- explore: {target: deletion-entry, avoid: Log out}\n"),
+            ExploreGoal::Target(ExploreTarget::DeletionEntry)
+        );
+        assert_eq!(
+            goal("- explore: {target: personalisation-switch}\n"),
+            ExploreGoal::Target(ExploreTarget::PersonalisationSwitch)
+        );
+        assert_eq!(
+            goal("- explore: {maxDepth: 2, maxTaps: 20}\n"),
+            ExploreGoal::Crawl
+        );
+        assert_eq!(goal("- explore: {}\n"), ExploreGoal::Crawl);
+        let e = |body: &str| error_texts(file, body);
+        assert_eq!(
+            e("- explore: {find: Delete, target: deletion-entry}\n"),
+            vec![(
+                "steps[0].explore.target".to_string(),
+                "give either `find` or `target`, not both".to_string(),
+                Some("`find` looks for a text, `target` for an element screen understanding finds; without either, `explore` crawls".into())
+            )]
+        );
+        assert_eq!(
+            e("- explore: {target: deletion_entry}\n"),
+            vec![(
+                "steps[0].explore.target".to_string(),
+                "unknown exploration target `deletion_entry`".to_string(),
+                Some("did you mean `deletion-entry`?".into())
+            )]
+        );
+        assert_eq!(
+            e("- explore: {target: personalization-switch}\n")[0]
+                .2
+                .as_deref(),
+            Some("did you mean `personalisation-switch`?")
+        );
+        // The other keys are still checked with a target or a crawl.
+        assert_eq!(
+            e("- explore: {maxDepth: 0}\n")[0].0,
+            "steps[0].explore.maxDepth"
+        );
+    }
+
+    #[test]
+    fn roles_env_conditions_and_goals_survive_the_round_trip() {
+        // Nested steps are written elsewhere: steps compare without positions.
+        fn strip(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    m.remove("at");
+                    m.values_mut().for_each(strip);
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+                _ => {}
+            }
+        }
+        let file = Path::new("case.yaml");
+        let sc = load(
+            file,
+            "- tapOn: {role: refuse}\n\
+             - assertVisible: {role: consent-box, checked: false, text: \".*Policy.*\"}\n\
+             - runFlow: {when: {env: USERNAME, visible: {role: agree}}, commands: [{tapOn: {role: agree}}]}\n\
+             - explore: {target: personalisation-switch, maxDepth: 4}\n\
+             - explore: {maxDepth: 2, maxTaps: 20}\n\
+             - explore: {find: Delete account}\n",
+        )
+        .expect("valid");
+        let yaml = super::super::to_yaml(&sc).expect("renders");
+        assert!(yaml.contains("role: refuse"), "{yaml}");
+        assert!(yaml.contains("target: personalisation-switch"), "{yaml}");
+        assert!(yaml.contains("env: USERNAME"), "{yaml}");
+        let again = super::super::load_str(file, &yaml, &BTreeMap::new()).expect("loads");
+        let json = |s: &super::super::Scenario| {
+            let mut v = serde_json::to_value(&s.steps).expect("serialises");
+            strip(&mut v);
+            v
+        };
+        assert_eq!(json(&sc), json(&again), "{yaml}");
     }
 
     #[test]

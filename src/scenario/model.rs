@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::raw::{CrashAnswer, InstallMode, PermissionAnswer, PermissionSetup, SnapshotKind};
-use super::values::{Direction, Duration, Key, Pattern, Point, Template};
+use super::values::{
+    Direction, Duration, ElementRole, ExploreTarget, Key, Pattern, Point, Template,
+};
 use crate::category::Category;
 
 /// One scenario file, validated.
@@ -95,6 +97,10 @@ pub struct Step {
 /// Finds one element on screen.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Selector {
+    /// The elements screen understanding gives this role or kind; the
+    /// other keys narrow them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<ElementRole>,
     /// Full-match regex on the text or content description.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<Pattern>,
@@ -172,6 +178,10 @@ pub struct Condition {
     /// `Some(false)` when the condition names another platform than Android.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// `runFlow.when` only: holds when this variable has a non-empty value
+    /// at run time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -353,9 +363,10 @@ pub enum Command {
         dont_ask_again: bool,
         foreground_only: bool,
     },
-    /// Bounded exploration for a target element.
+    /// Bounded exploration for a target element, or a crawl.
     Explore {
-        find: Pattern,
+        #[serde(flatten)]
+        goal: ExploreGoal,
         #[serde(skip_serializing_if = "Option::is_none")]
         avoid: Option<Pattern>,
         max_depth: u32,
@@ -364,6 +375,42 @@ pub enum Command {
         timeout: Option<Duration>,
     },
     Snapshot(Vec<SnapshotKind>),
+}
+
+/// What `explore` looks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExploreGoal {
+    /// An element whose text the pattern finds (`find`).
+    Find(Pattern),
+    /// An element screen understanding finds (`target`).
+    Target(ExploreTarget),
+    /// Nothing: visit every screen within the bounds.
+    Crawl,
+}
+
+impl ExploreGoal {
+    /// `find`, `deletion-entry`, `personalisation-switch` or `crawl`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ExploreGoal::Find(_) => "find",
+            ExploreGoal::Target(t) => t.as_str(),
+            ExploreGoal::Crawl => "crawl",
+        }
+    }
+}
+
+// As the keys a scenario writes: `find: ...`, `target: ...`, or nothing.
+impl Serialize for ExploreGoal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            ExploreGoal::Find(p) => map.serialize_entry("find", p)?,
+            ExploreGoal::Target(t) => map.serialize_entry("target", t)?,
+            ExploreGoal::Crawl => {}
+        }
+        map.end()
+    }
 }
 
 impl Scenario {

@@ -299,6 +299,67 @@ impl JsonSchema for RawDuration {
     }
 }
 
+/// The names a [`RawName`] field takes, for its schema (the converter
+/// checks the value, so that a typo gets a "did you mean").
+pub trait NameList {
+    const SCHEMA_NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    const NAMES: &'static [&'static str];
+}
+
+/// The names of selector `role`s.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RoleNames;
+
+impl NameList for RoleNames {
+    const SCHEMA_NAME: &'static str = "Role";
+    const DESCRIPTION: &'static str =
+        "a button role (as `consentry inspect` shows it) or an element kind";
+    const NAMES: &'static [&'static str] = super::values::ElementRole::NAMES;
+}
+
+/// The names of `explore.target`s.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExploreTargetNames;
+
+impl NameList for ExploreTargetNames {
+    const SCHEMA_NAME: &'static str = "ExploreTarget";
+    const DESCRIPTION: &'static str = "what to explore towards, found through screen understanding";
+    const NAMES: &'static [&'static str] = super::values::ExploreTarget::NAMES;
+}
+
+/// A name from a fixed list, kept as written until conversion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawName<L>(pub String, PhantomData<L>);
+
+impl<L> RawName<L> {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into(), PhantomData)
+    }
+}
+
+impl<L> Serialize for RawName<L> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de, L> Deserialize<'de> for RawName<L> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
+impl<L: NameList> JsonSchema for RawName<L> {
+    fn schema_name() -> Cow<'static, str> {
+        L::SCHEMA_NAME.into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "description": L::DESCRIPTION, "enum": L::NAMES})
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Header
 
@@ -437,6 +498,9 @@ macro_rules! selector_struct {
         #[serde(deny_unknown_fields, rename_all = "camelCase")]
         #[schemars(extend("dependencies" = {"threshold": ["image"]}))]
         pub struct $name {
+            /// The elements screen understanding gives this role (agree, refuse, allow, deny, ...) or kind (consent-box, personalisation-switch, deletion-entry); the other keys narrow them.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub role: Option<RawName<RoleNames>>,
             /// Regex matched against the whole text or content description.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub text: Option<RawText>,
@@ -490,6 +554,7 @@ macro_rules! selector_struct {
             #[must_use]
             pub fn selector(&self) -> RawSelector {
                 RawSelector {
+                    role: self.role.clone(),
                     text: self.text.clone(),
                     id: self.id.clone(),
                     index: self.index,
@@ -515,6 +580,7 @@ macro_rules! selector_struct {
             #[must_use]
             pub fn from_selector(s: RawSelector) -> Self {
                 Self {
+                    role: s.role,
                     text: s.text,
                     id: s.id,
                     index: s.index,
@@ -839,6 +905,9 @@ pub struct RawCondition {
     /// `android` or `ios`; flows for iOS only are skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// `runFlow.when` only: holds when this variable has a non-empty value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
 }
 
 common_fields!(
@@ -1015,10 +1084,13 @@ impl Payload for RawPermissionPolicy {
 }
 
 common_fields!(
-    /// `explore`: bounded UI exploration for a target.
+    /// `explore`: bounded UI exploration for a target, or a crawl of every
+    /// screen within the bounds when neither `find` nor `target` is given.
     RawExplore {
         /// Regex of the target text (e.g. "Delete account").
         find: String,
+        /// A target found through screen understanding instead of `find`.
+        target: RawName<ExploreTargetNames>,
         /// Regex of texts never to tap (e.g. "Log out").
         avoid: String,
         max_depth: u32,
@@ -1028,8 +1100,7 @@ common_fields!(
 );
 
 impl Payload for RawExplore {
-    const EXPECTING: &'static str =
-        "a map with `find` and optionally `avoid`, `maxDepth`, `maxTaps`, `timeout`";
+    const EXPECTING: &'static str = "a map with `find` or `target` (or neither, to crawl) and optionally `avoid`, `maxDepth`, `maxTaps`, `timeout`";
 }
 
 /// A system record captured by `snapshot`.

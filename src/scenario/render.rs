@@ -10,15 +10,15 @@
 use std::collections::BTreeMap;
 
 use super::model::{
-    Command, Condition, Expectation, FlowSource, Gesture, ImageRef, PermissionState, Relation,
-    Scenario, Selector, Step, SwipeKind,
+    Command, Condition, Expectation, ExploreGoal, FlowSource, Gesture, ImageRef, PermissionState,
+    Relation, Scenario, Selector, Step, SwipeKind,
 };
 use super::raw::{
     Flex, RawAppRef, RawBare, RawCommand, RawCommands, RawCondition, RawDialogHandler, RawDuration,
     RawEraseText, RawExpect, RawExplore, RawExtendedWait, RawHeader, RawIdle, RawInputText,
-    RawLaunchApp, RawMark, RawOnDialog, RawOpenLink, RawPermissionPolicy, RawPressKey, RawRepeat,
-    RawRetry, RawRunFlow, RawScrollUntilVisible, RawSelector, RawSetup, RawSnapshot, RawSwipe,
-    RawTakeScreenshot, RawTap, RawText, RawWaitForAnimation,
+    RawLaunchApp, RawMark, RawName, RawOnDialog, RawOpenLink, RawPermissionPolicy, RawPressKey,
+    RawRepeat, RawRetry, RawRunFlow, RawScrollUntilVisible, RawSelector, RawSetup, RawSnapshot,
+    RawSwipe, RawTakeScreenshot, RawTap, RawText, RawWaitForAnimation,
 };
 use super::values::{Direction, Duration};
 
@@ -38,6 +38,7 @@ fn threshold(t: f32) -> f64 {
 
 fn selector(s: &Selector) -> RawSelector {
     let mut raw = RawSelector {
+        role: s.role.map(|r| RawName::new(r.as_str())),
         text: s.text.as_ref().map(|p| RawText(p.source().to_string())),
         id: s.id.as_ref().map(|p| p.source().to_string()),
         index: s.index,
@@ -73,6 +74,7 @@ fn condition(c: &Condition) -> RawCondition {
         visible: c.visible.as_ref().map(|s| Flex(selector(s))),
         not_visible: c.not_visible.as_ref().map(|s| Flex(selector(s))),
         platform: c.platform.clone(),
+        env: c.env.clone(),
     }
 }
 
@@ -403,14 +405,21 @@ fn step(s: &Step) -> RawCommand {
             }
         }
         Command::Explore {
-            find,
+            goal,
             avoid,
             max_depth,
             max_taps,
             timeout,
         } => RawCommand::Explore(Flex(with_common!(
             RawExplore {
-                find: Some(find.source().to_string()),
+                find: match goal {
+                    ExploreGoal::Find(p) => Some(p.source().to_string()),
+                    _ => None,
+                },
+                target: match goal {
+                    ExploreGoal::Target(t) => Some(RawName::new(t.as_str())),
+                    _ => None,
+                },
                 avoid: avoid.as_ref().map(|a| a.source().to_string()),
                 max_depth: Some(*max_depth),
                 max_taps: Some(*max_taps),

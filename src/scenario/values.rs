@@ -418,6 +418,121 @@ impl Direction {
     }
 }
 
+/// What a selector's `role` names: a button role as screen understanding
+/// gives it (`agree`, `refuse`, `allow`, ...) or a kind of element it
+/// finds (a consent checkbox, a personalisation switch, a deletion entry).
+/// The engine asks `screen::understand` with the run's wording data which
+/// elements of the screen have it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ElementRole {
+    Agree,
+    Refuse,
+    Allow,
+    AllowForeground,
+    AllowOnce,
+    Deny,
+    DenyForever,
+    Settings,
+    Exit,
+    Skip,
+    Close,
+    Wait,
+    AppInfo,
+    /// A checkbox consenting to the privacy policy or user agreement.
+    ConsentBox,
+    /// A switch or checkbox for personalised recommendations or ads.
+    PersonalisationSwitch,
+    /// An entry whose label names account deletion.
+    DeletionEntry,
+}
+
+impl ElementRole {
+    /// Every role, in the order of [`ElementRole::NAMES`].
+    pub const ALL: [ElementRole; 16] = [
+        Self::Agree,
+        Self::Refuse,
+        Self::Allow,
+        Self::AllowForeground,
+        Self::AllowOnce,
+        Self::Deny,
+        Self::DenyForever,
+        Self::Settings,
+        Self::Exit,
+        Self::Skip,
+        Self::Close,
+        Self::Wait,
+        Self::AppInfo,
+        Self::ConsentBox,
+        Self::PersonalisationSwitch,
+        Self::DeletionEntry,
+    ];
+
+    /// The names as a scenario writes them.
+    pub const NAMES: &'static [&'static str] = &[
+        "agree",
+        "refuse",
+        "allow",
+        "allow-foreground",
+        "allow-once",
+        "deny",
+        "deny-forever",
+        "settings",
+        "exit",
+        "skip",
+        "close",
+        "wait",
+        "app-info",
+        "consent-box",
+        "personalisation-switch",
+        "deletion-entry",
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        let i = Self::ALL.iter().position(|r| *r == self).unwrap_or(0);
+        Self::NAMES[i]
+    }
+
+    /// The role named `text` (exactly as written: roles are lowercase).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == text)
+            .map(|i| Self::ALL[i])
+            .ok_or_else(|| format!("unknown role `{text}`"))
+    }
+}
+
+/// What `explore: {target: ...}` looks for, found through screen
+/// understanding (the wording data decides) instead of a text regex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExploreTarget {
+    /// An entry whose label names account deletion.
+    DeletionEntry,
+    /// A switch or checkbox for personalised recommendations or ads.
+    PersonalisationSwitch,
+}
+
+impl ExploreTarget {
+    pub const NAMES: &'static [&'static str] = &["deletion-entry", "personalisation-switch"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DeletionEntry => "deletion-entry",
+            Self::PersonalisationSwitch => "personalisation-switch",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "deletion-entry" => Ok(Self::DeletionEntry),
+            "personalisation-switch" => Ok(Self::PersonalisationSwitch),
+            _ => Err(format!("unknown exploration target `{text}`")),
+        }
+    }
+}
+
 /// A key for `pressKey`, with its Android key code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Key {
