@@ -247,8 +247,7 @@ impl<D: Device> Ctx<'_, D> {
                     self.dev.force_stop(&pkg).await?;
                 }
                 if *clear_state {
-                    self.dev.clear(&pkg).await?;
-                    self.obs.forget();
+                    self.clear_data(&pkg).await?;
                 }
                 for (name, state) in permissions {
                     let change = match state {
@@ -293,8 +292,7 @@ impl<D: Device> Ctx<'_, D> {
             }
             Command::ClearState { app_id } => {
                 let pkg = self.package(app_id.as_ref(), env);
-                self.dev.clear(&pkg).await?;
-                self.obs.forget();
+                self.clear_data(&pkg).await?;
             }
             Command::Tap {
                 gesture,

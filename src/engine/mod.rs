@@ -199,6 +199,9 @@ pub(crate) struct Ctx<'a, D: Device> {
     pub left: Option<u64>,
     /// The file of the steps running now.
     pub file: PathBuf,
+    /// The pass (`setup.permissions`): what clearing the app's data must
+    /// leave in place.
+    pub pass: PermissionSetup,
 }
 
 /// Runs `scenario` on `dev`. `flows` holds the files `runFlow` and
@@ -311,6 +314,7 @@ pub async fn run<D: Device>(
         env: env.clone(),
         left: None,
         file: scenario.file.clone(),
+        pass: scenario.header.setup.permissions,
     };
     console.start(scenario, &opts.package, dev.serial());
     events.emit(&serde_json::json!({
@@ -462,12 +466,18 @@ impl<D: Device> Ctx<'_, D> {
             screen: props.screen,
         };
         let pkg = self.opts.package.clone();
+        // Installing and clearing come before the pass's grants below.
+        let install = scenario.header.setup.install;
         if let Some(apk) = &self.opts.apk {
-            if scenario.header.setup.install == InstallMode::Fresh {
+            if install == InstallMode::Fresh {
                 let _ = self.dev.uninstall(&pkg).await;
             }
             self.dev.install(apk).await?;
-        } else if scenario.header.setup.install != InstallMode::Keep {
+            if install == InstallMode::Clear {
+                // An update install keeps the data: clear it as asked.
+                self.dev.clear(&pkg).await?;
+            }
+        } else if install != InstallMode::Keep {
             self.dev.clear(&pkg).await?;
         }
         let snap = self.dev.package(&pkg).await?;
@@ -494,6 +504,23 @@ impl<D: Device> Ctx<'_, D> {
             PermissionSetup::Default => {}
         }
         self.snapshots("setup").await;
+        Ok(())
+    }
+
+    /// `pm clear` of `pkg`, which on Android also resets its runtime
+    /// permissions: for the app under test in pass G, every runtime
+    /// permission is granted again at once (recorded), so the pass holds;
+    /// in pass N the clear has revoked them already.
+    pub(crate) async fn clear_data(&mut self, pkg: &str) -> StepResult {
+        self.dev.clear(pkg).await?;
+        self.obs.forget();
+        if pkg == self.opts.package && self.pass == PermissionSetup::Granted {
+            let snap = self.dev.package(pkg).await?;
+            let info = snap.parsed.packages.iter().find(|p| p.name == pkg).cloned();
+            for p in info.as_ref().map(runtime_permissions).unwrap_or_default() {
+                self.change_permission(&p, exec::PermChange::Grant).await;
+            }
+        }
         Ok(())
     }
 
