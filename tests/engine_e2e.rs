@@ -839,3 +839,290 @@ async fn image_commands_tap_and_assert_through_vision() {
     );
     assert_eq!(run.expectations.len(), 2);
 }
+
+/// The scenario language's screen-understanding keys on one simulator:
+/// `role` selectors, `explore` towards a target kind and as a crawl (also
+/// through a crash), `runFlow.when.env`, and pass G surviving
+/// `launchApp: {clearState: true}`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_goals_env_conditions_and_the_pass_after_a_clear() {
+    let rig = rig(Release::Android14, 60.0).await;
+
+    // `role: refuse` is tidynotes' "不同意 Disagree": basic mode follows.
+    let opts = rig.options("com.example.tidynotes", "refuse");
+    let run = rig
+        .run(
+            "refuse",
+            "appId: com.example.tidynotes\n---\n- launchApp: {clearState: true}\n- assertVisible: {role: refuse, text: \"不同意 Disagree\"}\n- assertVisible: {role: agree, text: \"同意 Agree\"}\n- tapOn: {role: refuse}\n- assertVisible: \"Basic mode.*\"\n- assertNotVisible: {role: refuse}\n",
+            &opts,
+        )
+        .await;
+    assert_eq!(
+        run.result.status,
+        Status::Passed,
+        "{:?}",
+        failed_steps(&run)
+    );
+    let tap = run
+        .steps
+        .iter()
+        .find(|s| s.command == "tapOn")
+        .expect("the tap");
+    assert_eq!(tap.title, "tapOn role refuse");
+
+    // Towards a deletion entry, then (from home again) a personalisation
+    // switch: each found by the wording data, the device left on it.
+    let opts = rig.options("com.example.tidynotes", "targets");
+    let run = rig
+        .run(
+            "targets",
+            "appId: com.example.tidynotes\n---\n- launchApp: {clearState: true}\n- tapOn: {role: agree}\n- explore: {target: deletion-entry, maxDepth: 5, maxTaps: 30}\n- assertVisible: {role: deletion-entry, text: \"Delete account\"}\n- launchApp\n- explore: {target: personalisation-switch, maxDepth: 5, maxTaps: 30}\n- assertVisible: {role: personalisation-switch, checked: false}\n",
+            &opts,
+        )
+        .await;
+    assert_eq!(
+        run.result.status,
+        Status::Passed,
+        "{:?}",
+        failed_steps(&run)
+    );
+    let [deletion, switch] = &run.explorations[..] else {
+        panic!("two explorations: {:?}", run.explorations);
+    };
+    assert_eq!(
+        (
+            deletion.goal.as_str(),
+            deletion.find.as_str(),
+            deletion.found
+        ),
+        ("deletion-entry", "", true)
+    );
+    assert_eq!(deletion.target.as_deref(), Some("Delete account"));
+    assert_eq!(deletion.depth, Some(3), "{deletion:#?}");
+    assert_eq!(deletion.target_checked, None);
+    let tree = deletion.target_tree.as_ref().expect("the target's screen");
+    let xml = std::fs::read_to_string(opts.out.join(tree)).expect("its tree");
+    assert!(xml.contains("Delete account"), "{tree}");
+    assert!(deletion.tapped.iter().all(|t| t.t_ms.is_some()));
+    assert!(deletion.screens.iter().all(|s| s.t_ms.is_some()));
+    assert!(deletion.tapped.iter().all(|t| t.text != "Log out"));
+    assert_eq!(
+        (switch.goal.as_str(), switch.target.as_deref()),
+        (
+            "personalisation-switch",
+            Some("Personalised recommendations")
+        )
+    );
+    assert_eq!(
+        (switch.depth, switch.target_checked),
+        (Some(2), Some(false))
+    );
+    assert!(
+        switch
+            .tapped
+            .iter()
+            .all(|t| t.text != "Personalised recommendations"),
+        "the target is never tapped"
+    );
+    assert_eq!(run.time_scale, Some(60.0));
+    let json = run_json(&opts);
+    assert_eq!(json["explorations"][0]["goal"], "deletion-entry");
+    assert_eq!(json["explorations"][1]["target_checked"], false);
+
+    // A crawl has nothing to miss: it stops when every screen is seen, and
+    // it leaves the deletion entry alone.
+    let opts = rig.options("com.example.pushy", "crawl");
+    let run = rig
+        .run(
+            "crawl",
+            "appId: com.example.pushy\n---\n- launchApp: {clearState: true}\n- tapOn: {role: agree}\n- explore: {maxDepth: 2, maxTaps: 20}\n",
+            &opts,
+        )
+        .await;
+    assert_eq!(
+        run.result.status,
+        Status::Passed,
+        "{:?}",
+        failed_steps(&run)
+    );
+    let crawl = &run.explorations[0];
+    assert_eq!(
+        (crawl.goal.as_str(), crawl.found, crawl.stopped.as_str()),
+        ("crawl", false, "exhausted"),
+        "{crawl:#?}"
+    );
+    assert!(crawl.screens.len() >= 2, "{:?}", crawl.screens);
+    assert!(crawl.tapped.iter().all(|t| t.text != "Delete account"));
+    let step = &run.steps[crawl.step];
+    assert_eq!(step.status, StepStatus::Passed);
+
+    // A target that is not there fails the step; `optional` keeps going.
+    let opts = rig.options("com.example.pushy", "missing");
+    let run = rig
+        .run(
+            "missing",
+            "appId: com.example.pushy\n---\n- launchApp\n- explore: {target: personalisation-switch, maxDepth: 3, maxTaps: 10, optional: true}\n- explore: {find: \"No such thing\", maxDepth: 1, maxTaps: 3}\n",
+            &opts,
+        )
+        .await;
+    assert_eq!(run.result.status, Status::Failed);
+    let statuses: Vec<StepStatus> = run
+        .steps
+        .iter()
+        .filter(|s| s.command == "explore")
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(statuses, [StepStatus::FailedOptional, StepStatus::Failed]);
+    assert!(run.explorations.iter().all(|e| !e.found));
+    let f = run.result.failure.as_ref().expect("a failure");
+    assert!(
+        f.message.contains("explore found no text matching"),
+        "{}",
+        f.message
+    );
+
+    // A crash during a crawl: the dialog is evidence with the explore's
+    // step, the tap that led out is recorded, the app is relaunched.
+    let opts = rig.options("com.example.crashy", "crashy-crawl");
+    let run = rig
+        .run(
+            "crashy-crawl",
+            "appId: com.example.crashy\n---\n- launchApp: {clearState: true}\n- tapOn: {role: agree}\n- explore: {maxDepth: 3, maxTaps: 10}\n",
+            &opts,
+        )
+        .await;
+    assert_eq!(
+        run.result.status,
+        Status::Passed,
+        "{:?}",
+        failed_steps(&run)
+    );
+    let crawl = &run.explorations[0];
+    eprintln!("crashy crawl: {crawl:#?}");
+    let crash = run
+        .dialogs
+        .iter()
+        .find(|d| d.kind == DialogKind::Crash)
+        .expect("the crash dialog");
+    assert_eq!(crash.step, Some(crawl.step));
+    assert!(crash.user_triggered, "the crawl tapped Settings");
+    assert_eq!(crawl.left_app.len(), 1, "{crawl:#?}");
+    assert!(crawl.left_app[0].crashed && crawl.left_app[0].tap == "Settings");
+    assert!(
+        crawl.relaunches >= 1 || crawl.stopped == "lost",
+        "{crawl:#?}"
+    );
+
+    // `runFlow.when.env`: only with a non-empty value.
+    let flow = "appId: com.example.tidynotes\n---\n- runFlow: {when: {env: USERNAME}, commands: [{snapshot: [package]}]}\n";
+    for (value, ran) in [(None, false), (Some(""), false), (Some("x"), true)] {
+        let mut opts = rig.options("com.example.tidynotes", "env");
+        if let Some(v) = value {
+            opts.env.insert("USERNAME".into(), v.into());
+        }
+        opts.out = rig
+            .dir
+            .path()
+            .join(format!("env-{}", value.unwrap_or("none")));
+        let run = rig.run("env", flow, &opts).await;
+        assert_eq!(
+            run.result.status,
+            Status::Passed,
+            "{:?}",
+            failed_steps(&run)
+        );
+        assert_eq!(
+            run.steps[0].status,
+            if ran {
+                StepStatus::Passed
+            } else {
+                StepStatus::Skipped
+            },
+            "USERNAME={value:?}"
+        );
+        assert_eq!(run.steps.len(), if ran { 2 } else { 1 }, "{:?}", run.steps);
+    }
+
+    // Pass G after `pm clear`: eagerfeed's launch-time ops are allowed.
+    let opts = rig.options("com.example.eagerfeed", "eager-g");
+    let run = rig
+        .run(
+            "eager-g",
+            "appId: com.example.eagerfeed\nsetup: {permissions: granted}\n---\n- launchApp: {clearState: true}\n- snapshot: [appops]\n- clearState\n- snapshot: [package]\n",
+            &opts,
+        )
+        .await;
+    assert_eq!(
+        run.result.status,
+        Status::Passed,
+        "{:?}",
+        failed_steps(&run)
+    );
+    let launch = run
+        .steps
+        .iter()
+        .find(|s| s.command == "launchApp")
+        .expect("launchApp");
+    let regranted: BTreeSet<&str> = run
+        .permission_changes
+        .iter()
+        .filter(|c| c.step == Some(launch.index) && c.action == "grant" && c.ok)
+        .map(|c| c.permission.as_str())
+        .collect();
+    assert!(
+        regranted.contains("android.permission.READ_PHONE_STATE")
+            && regranted.contains("android.permission.ACCESS_FINE_LOCATION"),
+        "{:?}",
+        run.permission_changes
+    );
+    let appops = run
+        .snapshots
+        .iter()
+        .find(|s| s.kind == "appops" && s.reason == "step")
+        .expect("the appops snapshot");
+    let raw = std::fs::read_to_string(opts.out.join(&appops.file)).expect("raw appops");
+    let recorded = consentry::android::appops::parse(&raw);
+    for op in ["READ_PHONE_STATE", "FINE_LOCATION"] {
+        let kinds: Vec<_> = recorded
+            .accesses
+            .iter()
+            .filter(|a| {
+                a.op == op
+                    && a.package
+                        .as_deref()
+                        .is_none_or(|p| p == "com.example.eagerfeed")
+            })
+            .map(|a| a.kind)
+            .collect();
+        assert!(
+            kinds.contains(&consentry::android::appops::AccessKind::Access)
+                && !kinds.contains(&consentry::android::appops::AccessKind::Reject),
+            "{op}: {kinds:?}\n{raw}"
+        );
+    }
+    // `clearState` keeps the pass too.
+    let clear = run
+        .steps
+        .iter()
+        .find(|s| s.command == "clearState")
+        .expect("clearState");
+    assert!(
+        run.permission_changes
+            .iter()
+            .any(|c| c.step == Some(clear.index) && c.action == "grant" && c.ok),
+        "{:?}",
+        run.permission_changes
+    );
+    let package = run
+        .snapshots
+        .iter()
+        .rev()
+        .find(|s| s.kind == "package" && s.reason == "step")
+        .expect("the package snapshot");
+    let raw = std::fs::read_to_string(opts.out.join(&package.file)).expect("raw package");
+    assert!(
+        raw.contains("android.permission.READ_PHONE_STATE: granted=true"),
+        "{raw}"
+    );
+    drop(rig.sim);
+}
