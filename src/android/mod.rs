@@ -8,6 +8,7 @@ pub mod exit_info;
 pub mod focus;
 pub mod logcat;
 pub mod package;
+pub mod perms;
 pub mod props;
 pub mod quote;
 pub mod shell_v2;

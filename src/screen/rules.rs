@@ -659,6 +659,36 @@ fn app_screen(w: &Window<'_>, ctls: &[Control], wording: &Wording, names: &Names
             u.checkboxes.push(t);
         }
     }
+    // A consent box with no agree label beside it ("I have read and agree
+    // to the Privacy Policy" and a "Continue"): the box makes the screen a
+    // consent prompt, and its one other plain button submits it.
+    if u.kind == Kind::App {
+        if let Some(boxed) = u.checkboxes.iter().find(|t| t.purpose == Purpose::Consent) {
+            let scope = w
+                .nodes
+                .iter()
+                .position(|n| n.bounds == boxed.bounds && n.text == boxed.text)
+                .and_then(|i| w.container(i));
+            let submit: Vec<usize> = ctls
+                .iter()
+                .enumerate()
+                .filter(|&(k, c)| {
+                    let n = w.nodes[c.at];
+                    c.clickable
+                        && roles[k].is_none()
+                        && !n.checkable
+                        && scope.is_none_or(|b| w.subtree(b).contains(&c.at))
+                        && !wording.navigation.is(&c.norm)
+                        && !wording.deletion.in_text(&c.norm)
+                })
+                .map(|(k, _)| k)
+                .collect();
+            if let [k] = submit[..] {
+                u.kind = Kind::ConsentDialog;
+                u.buttons.push(button(w, &ctls[k], Role::Agree, names));
+            }
+        }
+    }
     for c in ctls {
         let entry = || Entry {
             text: c.label.clone(),

@@ -54,6 +54,19 @@ struct RawWording {
     permission_groups: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     system: RawSystem,
+    #[serde(default)]
+    evidence: RawEvidence,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvidence {
+    #[serde(default)]
+    deletion_conditions: BTreeMap<String, Vec<String>>,
+    working_days: Option<Vec<String>>,
+    accounts: Option<Vec<String>>,
+    #[serde(default)]
+    disclosure: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +172,16 @@ pub struct Wording {
     pub app_error_ids: BTreeMap<String, Role>,
     pub system_packages: Vec<String>,
     pub decoration_packages: Vec<String>,
+    /// Conditions on an account deletion, by name (`id-document`,
+    /// `face-scan`, ...): the detectors read them from the screens.
+    pub deletion_conditions: Vec<(String, Words)>,
+    /// The unit of a stated processing period ("15 个工作日").
+    pub working_days: Words,
+    /// Texts that show an app has accounts (log in, register, ...).
+    pub accounts: Words,
+    /// How a privacy text names the personal information behind a
+    /// permission group (`LOCATION`: 位置, location, ...).
+    pub disclosure: Vec<(String, Words)>,
 }
 
 impl Wording {
@@ -205,7 +228,7 @@ impl Wording {
             deletion: Words::default(),
             navigation: Words::default(),
             explore_avoid: Words::default(),
-            entry_max_chars: 16,
+            entry_max_chars: 24,
             permission_groups: Vec::new(),
             permission_packages: Vec::new(),
             permission_ids: BTreeMap::new(),
@@ -215,6 +238,10 @@ impl Wording {
             app_error_ids: BTreeMap::new(),
             system_packages: Vec::new(),
             decoration_packages: Vec::new(),
+            deletion_conditions: Vec::new(),
+            working_days: Words::default(),
+            accounts: Words::default(),
+            disclosure: Vec::new(),
         }
     }
 
@@ -247,14 +274,22 @@ impl Wording {
         if let Some(n) = raw.entry_max_chars {
             self.entry_max_chars = n;
         }
-        for (group, words) in &raw.permission_groups {
-            match self.permission_groups.iter_mut().find(|(g, _)| g == group) {
-                Some((_, w)) => merge(w, Some(words)),
-                None => self
-                    .permission_groups
-                    .push((group.clone(), Words::new(words))),
+        let named = |dst: &mut Vec<(String, Words)>, src: &BTreeMap<String, Vec<String>>| {
+            for (name, words) in src {
+                match dst.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, w)) => merge(w, Some(words)),
+                    None => dst.push((name.clone(), Words::new(words))),
+                }
             }
-        }
+        };
+        named(&mut self.permission_groups, &raw.permission_groups);
+        named(
+            &mut self.deletion_conditions,
+            &raw.evidence.deletion_conditions,
+        );
+        named(&mut self.disclosure, &raw.evidence.disclosure);
+        merge(&mut self.working_days, raw.evidence.working_days.as_ref());
+        merge(&mut self.accounts, raw.evidence.accounts.as_ref());
         let list = |dst: &mut Vec<String>, src: Option<&Vec<String>>| {
             if let Some(src) = src {
                 if replace {
