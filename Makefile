@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release/consentry
 
-.PHONY: setup build demo test lint fmt bench bench-adb bench-vision bench-run fuzz schema clean
+.PHONY: setup build demo test lint fmt bench bench-adb bench-vision bench-run bench-suite fuzz schema clean
 
 ## setup: install adb, fonts and Rust components (idempotent)
 setup:
@@ -49,6 +49,11 @@ bench-vision:
 bench-run: setup
 	./scripts/compare_adbutils.sh
 
+## bench-suite: the built-in suite (both passes) on one fixture app with
+## realistic device costs: wall time, UI dumps, screenshots
+bench-suite: setup build
+	./scripts/bench_suite.sh
+
 ## fuzz: every Android parser under cargo-fuzz (libFuzzer) for FUZZ_SECONDS
 ## each, seeded from ../shared/real-captures; installs cargo-fuzz once and
 ## uses stable with RUSTC_BOOTSTRAP=1 when there is no nightly toolchain
@@ -60,6 +65,7 @@ fuzz:
 schema:
 	$(CARGO) run --quiet --locked -- schema > schemas/scenario.schema.json
 	$(CARGO) run --quiet --locked -- schema evidence > schemas/evidence.schema.json
+	$(CARGO) run --quiet --locked -- schema verdict > schemas/verdict.schema.json
 
 clean:
 	$(CARGO) clean

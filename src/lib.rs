@@ -18,4 +18,6 @@ pub mod exit;
 pub mod scenario;
 pub mod screen;
 pub mod sim;
+pub mod suite;
+pub mod verdict;
 pub mod vision;

@@ -15,7 +15,7 @@ const COMMANDS: &[&str] = &[
 
 /// Commands that are implemented (the others are pending).
 const LANDED: &[&str] = &[
-    "validate", "run", "match", "parse", "sim", "devices", "inspect",
+    "validate", "run", "match", "parse", "sim", "devices", "inspect", "analyze",
 ];
 
 #[test]
@@ -109,7 +109,10 @@ fn validate_directory_prints_one_summary_line() {
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
-    assert!(stdout.starts_with("ok: 5 scenario files valid"), "{stdout}");
+    assert!(
+        stdout.starts_with("ok: 10 scenario files valid"),
+        "{stdout}"
+    );
     consentry()
         .args(["-q", "validate", "scenarios/"])
         .assert()

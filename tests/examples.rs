@@ -10,12 +10,20 @@ use std::path::{Path, PathBuf};
 use consentry::scenario::{self, Scenario};
 use serde_json::Value;
 
+/// The example scenarios and the built-in suite's (data files left out).
 fn examples() -> Vec<PathBuf> {
-    let files = scenario::scenario_files(Path::new("scenarios/examples")).expect("examples dir");
+    let mut files =
+        scenario::scenario_files(Path::new("scenarios/examples")).expect("examples dir");
     assert!(
-        files.len() >= 5,
+        files.len() >= 4,
         "expected the example scenarios, found {files:?}"
     );
+    let builtin = scenario::scenario_files(Path::new("scenarios/builtin")).expect("builtin dir");
+    assert!(
+        builtin.len() >= 6,
+        "expected the built-in suite's scenarios, found {builtin:?}"
+    );
+    files.extend(builtin);
     files
 }
 
@@ -42,11 +50,16 @@ fn examples_have_no_diagnostics_at_all() {
 fn parsed_models_match_snapshots() {
     for path in examples() {
         let model = load(&path);
-        let name = path
-            .strip_prefix("scenarios/examples")
-            .expect("under examples")
-            .to_string_lossy()
-            .replace(['/', '.'], "_");
+        let name = match path.strip_prefix("scenarios/examples") {
+            Ok(rel) => rel.to_string_lossy().replace(['/', '.'], "_"),
+            Err(_) => format!(
+                "builtin_{}",
+                path.strip_prefix("scenarios/builtin")
+                    .expect("under examples or builtin")
+                    .to_string_lossy()
+                    .replace(['/', '.'], "_")
+            ),
+        };
         insta::assert_yaml_snapshot!(name, model);
     }
 }

@@ -5,6 +5,7 @@
 //! `RUST_LOG` overrides them through `tracing`, `--color` applies to every
 //! command, and results go to stdout while diagnostics go to stderr.
 
+mod analyze;
 mod devices;
 mod inspect;
 mod match_cmd;
@@ -52,6 +53,8 @@ pub enum SchemaOf {
     Scenario,
     /// A run directory's run.json (schemas/evidence.schema.json).
     Evidence,
+    /// The verdicts of an app (schemas/verdict.schema.json).
+    Verdict,
 }
 
 /// Global options shared by every command.
@@ -94,6 +97,8 @@ pub struct Pending {
     pub args: Vec<String>,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check scenario files and directories without running them.
@@ -102,8 +107,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run a suite over an app list on a pool of devices (not yet available: lands with batch runs).
     Batch(Pending),
-    /// Re-judge a saved run directory without a device (not yet available: lands with the detectors).
-    Analyze(Pending),
+    /// Re-judge saved run directories offline, without a device: the verdict per category (docs/categories.md).
+    Analyze(analyze::AnalyzeArgs),
     /// List the adb server's devices with their state, model, SDK level and usability; exits 0 when one is usable.
     Devices(devices::DevicesArgs),
     /// Serve simulated Android devices over the adbd protocol until killed (see docs/sim.md).
@@ -135,7 +140,6 @@ impl Command {
     fn pending_reason(&self) -> Option<(&'static str, &'static str)> {
         Some(match self {
             Command::Batch(_) => ("batch", "batch runs over device pools"),
-            Command::Analyze(_) => ("analyze", "the detectors and verdicts"),
             Command::Report(_) => ("report", "reports"),
             _ => return None,
         })
@@ -173,6 +177,7 @@ pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Validate(args) => validate::run(&args, &cli.global),
         Command::Run(args) => run::run(&args, &cli.global),
+        Command::Analyze(args) => analyze::run(&args, &cli.global),
         Command::Parse(args) => parse::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::Sim(args) => sim::run(&args),
@@ -183,6 +188,7 @@ pub fn run(cli: Cli) -> Exit {
             print_stdout(&match of {
                 SchemaOf::Scenario => crate::scenario::schema_json(),
                 SchemaOf::Evidence => crate::evidence::schema_json(),
+                SchemaOf::Verdict => crate::verdict::schema_json(),
             });
             Exit::Success
         }

@@ -28,8 +28,23 @@ use crate::screen::Wording;
 pub struct RunArgs {
     /// Scenario files or directories (files reached only through
     /// `runFlow` are not run on their own).
-    #[arg(required = true, value_name = "SCENARIO")]
+    #[arg(
+        required_unless_present = "suite",
+        conflicts_with = "suite",
+        value_name = "SCENARIO"
+    )]
     pub scenarios: Vec<PathBuf>,
+    /// Run a suite in its passes and print the verdict per category:
+    /// `builtin` (scenarios/builtin, embedded) or a directory with a
+    /// suite.yaml. Writes OUT/verdicts.json.
+    #[arg(long, value_name = "builtin|DIR")]
+    pub suite: Option<String>,
+    /// A file of app types that adds to (or overrides) the built-in table.
+    #[arg(long, value_name = "FILE")]
+    pub app_types: Option<PathBuf>,
+    /// With --suite: exit 1 on warnings (heuristic findings) too.
+    #[arg(long)]
+    pub fail_on_warning: bool,
     /// The app: a package name, or an APK to install.
     #[arg(long, value_name = "PKG|APK")]
     pub app: String,
@@ -100,6 +115,7 @@ pub(super) fn run(args: &RunArgs, global: &GlobalArgs) -> Exit {
 }
 
 struct Plan {
+    suite: Option<(crate::suite::Suite, crate::detect::Context)>,
     loaded: crate::scenario::LoadReport,
     top: Vec<PathBuf>,
     opts: RunOptions,
@@ -107,21 +123,25 @@ struct Plan {
     events: Events,
 }
 
+fn print_errors(report: &crate::scenario::LoadReport) {
+    let color = std::io::stderr().is_terminal();
+    for d in report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+    {
+        let source = report.sources.get(&d.file).map(String::as_str);
+        eprintln!("{}\n", d.render(source, color));
+    }
+}
+
 fn prepare(args: &RunArgs) -> Result<Plan, String> {
     let env: BTreeMap<String, String> = args.env.iter().cloned().collect();
     let mut loader = Loader::new(env.clone());
     loader.load_paths(&args.scenarios);
     let report = loader.finish();
-    if !report.is_ok() {
-        let color = std::io::stderr().is_terminal();
-        for d in report
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-        {
-            let source = report.sources.get(&d.file).map(String::as_str);
-            eprintln!("{}\n", d.render(source, color));
-        }
+    if args.suite.is_none() && !report.is_ok() {
+        print_errors(&report);
         return Err(format!(
             "{} error(s) in the scenarios; nothing was run",
             report.error_count()
@@ -139,7 +159,7 @@ fn prepare(args: &RunArgs) -> Result<Plan, String> {
         .filter(|p| !flows.contains(*p))
         .cloned()
         .collect();
-    if top.is_empty() {
+    if top.is_empty() && args.suite.is_none() {
         return Err("no scenario to run".into());
     }
     let wording = match &args.wording {
@@ -195,7 +215,32 @@ fn prepare(args: &RunArgs) -> Result<Plan, String> {
         Some(p) => Events::to_file(p).map_err(|e| e.to_string())?,
         None => Events::none(),
     };
+    let suite = match &args.suite {
+        None => None,
+        Some(which) => {
+            let dir = if which == "builtin" {
+                crate::suite::materialise_builtin(&opts.out.join("suite"))
+                    .map_err(|e| e.to_string())?
+            } else {
+                PathBuf::from(which)
+            };
+            let suite = crate::suite::load(&dir, &opts.env).map_err(|e| {
+                if let crate::suite::SuiteError::Scenarios { report, .. } = &e {
+                    print_errors(report);
+                }
+                e.to_string()
+            })?;
+            let types = super::analyze::app_types(args.app_types.as_ref())?;
+            let ctx =
+                crate::suite::context(Arc::clone(&opts.wording), &types, args.app_type.as_deref())?;
+            if let Some(t) = &ctx.app_type {
+                opts.app_type = Some(t.id.clone());
+            }
+            Some((suite, ctx))
+        }
+    };
     Ok(Plan {
+        suite,
         loaded: report,
         top,
         opts,
@@ -280,6 +325,33 @@ fn execute(args: &RunArgs, global: &GlobalArgs, mut plan: Plan) -> Exit {
                 }
             }
         });
+        if let Some((suite, ctx)) = &plan.suite {
+            let (v, problems) =
+                crate::suite::run(&device, suite, &plan.opts, &console, &plan.events, ctx).await;
+            for p in &problems {
+                eprintln!("consentry run: {p}");
+            }
+            let path = plan.opts.out.join("verdicts.json");
+            match serde_json::to_string_pretty(&v) {
+                Ok(text) => {
+                    let tmp = plan.opts.out.join(".verdicts.json.tmp");
+                    if let Err(e) = std::fs::write(&tmp, format!("{text}\n"))
+                        .and_then(|()| std::fs::rename(&tmp, &path))
+                    {
+                        eprintln!("consentry run: cannot write {}: {e}", path.display());
+                    }
+                }
+                Err(e) => eprintln!("consentry run: {e}"),
+            }
+            if !console.quiet {
+                super::print_stdout(&crate::verdict::table(
+                    &v,
+                    console.color,
+                    &path.display().to_string(),
+                ));
+            }
+            return crate::verdict::exit_code(std::slice::from_ref(&v), args.fail_on_warning);
+        }
         let several = plan.top.len() > 1;
         let mut worst = Exit::Success;
         for (i, path) in plan.top.iter().enumerate() {
