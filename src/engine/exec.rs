@@ -167,35 +167,6 @@ fn describe_condition(c: &Condition) -> String {
     parts.join(" and ")
 }
 
-/// The permission group of a full permission name (AOSP's platform
-/// groups, as the system dialog asks them).
-pub(crate) fn group_of(permission: &str) -> Option<&'static str> {
-    let p = permission.trim_start_matches("android.permission.");
-    Some(match p {
-        "ACCESS_FINE_LOCATION" | "ACCESS_COARSE_LOCATION" | "ACCESS_BACKGROUND_LOCATION" => {
-            "LOCATION"
-        }
-        "CAMERA" => "CAMERA",
-        "RECORD_AUDIO" => "MICROPHONE",
-        "READ_CONTACTS" | "WRITE_CONTACTS" | "GET_ACCOUNTS" => "CONTACTS",
-        "READ_PHONE_STATE" | "READ_PHONE_NUMBERS" | "CALL_PHONE" | "ANSWER_PHONE_CALLS"
-        | "ADD_VOICEMAIL" | "USE_SIP" => "PHONE",
-        "READ_CALL_LOG" | "WRITE_CALL_LOG" | "PROCESS_OUTGOING_CALLS" => "CALL_LOG",
-        "READ_SMS" | "SEND_SMS" | "RECEIVE_SMS" | "RECEIVE_MMS" | "RECEIVE_WAP_PUSH" => "SMS",
-        "READ_CALENDAR" | "WRITE_CALENDAR" => "CALENDAR",
-        "READ_EXTERNAL_STORAGE" | "WRITE_EXTERNAL_STORAGE" => "STORAGE",
-        "READ_MEDIA_IMAGES" | "READ_MEDIA_VIDEO" => "READ_MEDIA_VISUAL",
-        "READ_MEDIA_AUDIO" => "READ_MEDIA_AURAL",
-        "BODY_SENSORS" => "SENSORS",
-        "ACTIVITY_RECOGNITION" => "ACTIVITY_RECOGNITION",
-        "POST_NOTIFICATIONS" => "NOTIFICATIONS",
-        "BLUETOOTH_CONNECT" | "BLUETOOTH_SCAN" | "BLUETOOTH_ADVERTISE" | "NEARBY_WIFI_DEVICES" => {
-            "NEARBY_DEVICES"
-        }
-        _ => return None,
-    })
-}
-
 /// The full permission names a scenario's name stands for: a Maestro
 /// short name (`camera`), `all` (`None`: every runtime permission), or a
 /// full name.
@@ -219,7 +190,7 @@ pub(crate) fn groups_of(names: &[String]) -> Vec<String> {
     let mut out: Vec<String> = names
         .iter()
         .flat_map(|n| expand(n).unwrap_or_default())
-        .filter_map(|p| group_of(&p).map(str::to_string))
+        .filter_map(|p| crate::android::perms::group_of(&p).map(str::to_string))
         .collect();
     out.sort();
     out.dedup();

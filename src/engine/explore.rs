@@ -134,19 +134,33 @@ impl<D: Device> Ctx<'_, D> {
         let mut known: HashMap<String, Known> = HashMap::new();
         let mut stack: Vec<String> = Vec::new();
         let mut cut_by_depth = false;
+        // Another app in front (the app quit, and the one before it came
+        // back): nothing of it is explored, and nothing of it is tapped.
+        let elsewhere = (first.understanding.kind == Kind::App
+            && first.understanding.package != self.opts.package)
+            .then(|| first.understanding.package.clone());
         let mut seen = first;
         let start_fp = seen.fingerprint.clone();
-        self.visit(
-            &mut record,
-            &mut known,
-            &ranker,
-            &seen,
-            0,
-            Vec::new(),
-            Vec::new(),
-        );
-        stack.push(seen.fingerprint.clone());
+        if elsewhere.is_none() {
+            self.visit(
+                &mut record,
+                &mut known,
+                &ranker,
+                &seen,
+                0,
+                Vec::new(),
+                Vec::new(),
+            );
+            stack.push(seen.fingerprint.clone());
+        }
         loop {
+            if let Some(other) = &elsewhere {
+                self.note(format!(
+                    "the app under test is not in front ({other} is): nothing explored"
+                ));
+                record.stopped = "lost".into();
+                break;
+            }
             if let Some(h) = hit(&ranker, &seen) {
                 let k = &known[&seen.fingerprint];
                 record.found = true;
