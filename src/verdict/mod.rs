@@ -201,9 +201,11 @@ pub fn decide(
             }
         }
         findings.sort_by_key(|f| f.severity);
+        // The gravest; of equals, the first (pass G before N).
         let gravest = passes
             .iter()
             .filter_map(|p| p.verdict.map(|v| (v, p)))
+            .rev()
             .max_by_key(|(v, _)| v.weight());
         let (verdict, summary) = match gravest {
             Some((v, p)) => {
