@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo's main job: validate the example scenarios, boot the built-in
 # simulated device, drive it through Debian's real adb server as an
-# emulator would be driven, and run example scenarios on fixture apps with
-# `consentry run` (a transcript, and a run directory of evidence for each).
+# emulator would be driven, and run the built-in compliance suite on
+# fixture apps with `consentry run --suite builtin` (a verdict per
+# category, with its evidence), then one scenario alone with its transcript.
 # Then it lists the device with `consentry devices`, shows what `consentry
 # inspect` reads on its screens, and what the tool's parsers read back.
 # Uses a private adb server port and cleans up after.
@@ -42,19 +43,17 @@ adb start-server >/dev/null
 adb connect "$serial"
 adb devices -l
 
-step "the main job: consentry run, account deletion on com.example.tidynotes"
+step "the main job: the built-in suite, both passes, on com.example.eagerfeed (it collects before consent)"
 run() { $bin run "$@" --device "$serial" --time-scale 10 || echo "(exit code $?)"; }
+run --suite builtin --app com.example.eagerfeed --app-type news --out "$out/suite-eagerfeed"
+
+step "the same suite on com.example.mazeaccount: its deletion entry is buried deep, behind an ID photo"
+run --suite builtin --app com.example.mazeaccount --app-type online-shopping --out "$out/suite-maze" -q
+$bin analyze "$out/suite-maze" || echo "(exit code $?)"
+
+step "one scenario alone: account deletion on com.example.tidynotes, with its transcript"
 run scenarios/examples/account-deletion.yaml --app com.example.tidynotes --out "$out/run-deletion"
 echo "run directory: $(ls "$out/run-deletion" | tr '\n' ' ')"
-
-step "the same scenario on com.example.mazeaccount: its entry is buried deep"
-run scenarios/examples/account-deletion.yaml --app com.example.mazeaccount --out "$out/run-maze" -q
-python3 - "$out/run-maze/run.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-for e in r["explorations"]:
-    print(f"explore {e['find']!r}: {e['stopped']}, depth {e.get('depth')}, {e['taps']} taps, {len(e['screens'])} screens")
-PY
 
 step "refusing the privacy policy on com.example.quitter (it quits: the expect fails, exit 1)"
 run scenarios/examples/consent-refusal.yaml --app com.example.quitter --out "$out/run-quitter"
