@@ -37,6 +37,9 @@ pub struct AnalyzeArgs {
     /// A file of app types that adds to (or overrides) the built-in table.
     #[arg(long, value_name = "FILE")]
     pub app_types: Option<PathBuf>,
+    /// A file of third-party SDKs that adds to (or overrides) the built-in list.
+    #[arg(long, value_name = "FILE")]
+    pub sdks: Option<PathBuf>,
     /// A wording file that adds to (or replaces) the built-in words.
     #[arg(long, value_name = "FILE")]
     pub wording: Option<PathBuf>,
@@ -63,6 +66,20 @@ pub(super) fn app_types(file: Option<&PathBuf>) -> Result<AppTypes, String> {
     }
 }
 
+/// The detectors' context: the app type resolved, a user SDK file added.
+pub(super) fn context(
+    wording: Arc<Wording>,
+    types: &AppTypes,
+    app_type: Option<&str>,
+    sdks: Option<&PathBuf>,
+) -> Result<detect::Context, String> {
+    let mut ctx = suite::context(wording, types, app_type)?;
+    if let Some(p) = sdks {
+        ctx.sdks = detect::Sdks::with_file(p).map_err(|e| e.to_string())?;
+    }
+    Ok(ctx)
+}
+
 fn analyze(args: &AnalyzeArgs, global: &GlobalArgs) -> Result<Exit, String> {
     let wording = Arc::new(match &args.wording {
         Some(p) => Wording::with_file(p).map_err(|e| e.to_string())?,
@@ -87,7 +104,12 @@ fn analyze(args: &AnalyzeArgs, global: &GlobalArgs) -> Result<Exit, String> {
     for (package, runs) in &by_app {
         let recorded = runs.iter().find_map(|r| r.loaded.run.app.app_type.clone());
         let name = args.app_type.clone().or(recorded);
-        let ctx = suite::context(Arc::clone(&wording), &types, name.as_deref())?;
+        let ctx = context(
+            Arc::clone(&wording),
+            &types,
+            name.as_deref(),
+            args.sdks.as_ref(),
+        )?;
         let v = suite::judge(package, runs, &ctx);
         if !args.json && global.quiet == 0 {
             let dirs: Vec<String> = args.dirs.iter().map(|d| d.display().to_string()).collect();

@@ -42,6 +42,10 @@ pub struct RunArgs {
     /// A file of app types that adds to (or overrides) the built-in table.
     #[arg(long, value_name = "FILE")]
     pub app_types: Option<PathBuf>,
+    /// With --suite: a file of third-party SDKs that adds to (or
+    /// overrides) the built-in list.
+    #[arg(long, value_name = "FILE")]
+    pub sdks: Option<PathBuf>,
     /// With --suite: exit 1 on warnings (heuristic findings) too.
     #[arg(long)]
     pub fail_on_warning: bool,
