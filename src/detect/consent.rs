@@ -117,14 +117,7 @@ pub(super) fn collect_before_consent(runs: &[&Analysed], pass: &str, ctx: &Conte
                 "cbc.pre-checked",
                 pass,
                 format!("the consent box \"{label}\" was ticked when the prompt appeared"),
-                vec![Pointer {
-                    run: a.loaded.name.clone(),
-                    step: None,
-                    t_ms: None,
-                    file,
-                    line: None,
-                    quote: Some(label.clone()),
-                }],
+                vec![a.file(file, Some(label.clone()))],
             ));
         }
         if !c.shown {

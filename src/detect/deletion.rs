@@ -89,6 +89,10 @@ fn texts_from(a: &Analysed, e: &Exploration) -> Vec<String> {
 
 pub(super) fn account_deletion(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcome {
     let mut o = Outcome::new(Category::AccountDeletionObstacles, pass);
+    o.not_covered.push(
+        "a deletion is never confirmed, so whether a deleted account still logs in is not checked"
+            .into(),
+    );
     let w = &ctx.wording;
     let mut explored = false;
     let mut cuts: Vec<String> = Vec::new();
@@ -100,14 +104,7 @@ pub(super) fn account_deletion(runs: &[&Analysed], pass: &str, ctx: &Context) ->
         for t in facts::all_texts(a) {
             if !has_accounts && w.accounts.in_text(&normalise(&t)) {
                 has_accounts = true;
-                account_hint = Some(Pointer {
-                    run: a.loaded.name.clone(),
-                    step: None,
-                    t_ms: None,
-                    file: None,
-                    line: None,
-                    quote: Some(t.clone()),
-                });
+                account_hint = Some(a.file(None, Some(t.clone())));
             }
         }
         has_accounts |= facts::trees(a)

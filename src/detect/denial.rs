@@ -141,6 +141,9 @@ fn quit(a: &Analysed, from: Dev, to: Dev) -> Option<(String, Pointer)> {
 #[allow(clippy::too_many_lines)]
 pub(super) fn refuse_service(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcome {
     let mut o = Outcome::new(Category::RefuseServiceOnDenial, pass);
+    o.not_covered.push(
+        "permissions of features the exploration did not reach were not denied through them".into(),
+    );
     let mut any = false;
     for a in runs {
         let tl = &a.timeline;
@@ -178,14 +181,7 @@ pub(super) fn refuse_service(runs: &[&Analysed], pass: &str, ctx: &Context) -> O
                         (front != pkg && !system).then(|| {
                             (
                                 format!("{front} came to the front without a back press"),
-                                Pointer {
-                                    run: a.loaded.name.clone(),
-                                    step: None,
-                                    t_ms: None,
-                                    file: Some(rel.to_string()),
-                                    line: None,
-                                    quote: None,
-                                },
+                                a.file(Some(rel.to_string()), None),
                             )
                         })
                     })
@@ -251,14 +247,7 @@ pub(super) fn refuse_service(runs: &[&Analysed], pass: &str, ctx: &Context) -> O
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             ),
-                        vec![Pointer {
-                            run: a.loaded.name.clone(),
-                            step: Some(rf.step),
-                            t_ms: None,
-                            file: Some(rel.to_string()),
-                            line: None,
-                            quote: u.message.clone(),
-                        }],
+                        vec![a.step(rf.step, Some(rel.to_string()), u.message.clone())],
                     ));
                     continue;
                 }
@@ -267,14 +256,7 @@ pub(super) fn refuse_service(runs: &[&Analysed], pass: &str, ctx: &Context) -> O
                         "deny.blank-screen",
                         pass,
                         format!("after {what} was refused, the app showed nothing to use"),
-                        vec![Pointer {
-                            run: a.loaded.name.clone(),
-                            step: Some(rf.step),
-                            t_ms: None,
-                            file: Some(rel.to_string()),
-                            line: None,
-                            quote: None,
-                        }],
+                        vec![a.step(rf.step, Some(rel.to_string()), None)],
                     ));
                     continue;
                 }

@@ -289,6 +289,18 @@ impl Analysed {
         }
     }
 
+    /// A pointer to a file of this run (or to the run), quoting it.
+    fn file(&self, file: Option<String>, quote: Option<String>) -> Pointer {
+        Pointer {
+            run: self.loaded.name.clone(),
+            step: None,
+            t_ms: None,
+            file,
+            line: None,
+            quote,
+        }
+    }
+
     /// A pointer to a step of this run.
     fn step(&self, step: usize, file: Option<String>, quote: Option<String>) -> Pointer {
         Pointer {

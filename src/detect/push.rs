@@ -16,6 +16,9 @@ const GOAL: &str = "personalisation-switch";
 
 pub(super) fn forced_targeted_push(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcome {
     let mut o = Outcome::new(Category::ForcedTargetedPush, pass);
+    o.not_covered.push(
+        "what decides the content of push messages is not observable; only an in-app switch is looked for".into(),
+    );
     let words = &ctx.wording.personalisation;
     let mut claims: Vec<Pointer> = Vec::new();
     let mut switches: Vec<String> = Vec::new();
@@ -27,14 +30,7 @@ pub(super) fn forced_targeted_push(runs: &[&Analysed], pass: &str, ctx: &Context
         texts.insert(0, c.text.clone());
         for t in texts.iter().filter(|t| words.in_text(&normalise(t))) {
             if claims.len() < 4 && !claims.iter().any(|p| p.quote.as_deref() == Some(t)) {
-                claims.push(Pointer {
-                    run: a.loaded.name.clone(),
-                    step: None,
-                    t_ms: None,
-                    file: None,
-                    line: None,
-                    quote: Some(t.clone()),
-                });
+                claims.push(a.file(None, Some(t.clone())));
             }
         }
         for (_, rel, tree) in facts::trees(a) {

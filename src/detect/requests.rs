@@ -84,6 +84,9 @@ struct Denial {
 #[allow(clippy::too_many_lines)]
 pub(super) fn frequent(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcome {
     let mut o = Outcome::new(Category::FrequentPermissionRequests, pass);
+    o.not_covered.push(
+        "requests after a longer absence (days, not the run's minutes) are not observed".into(),
+    );
     let mut relaunched = false;
     for a in runs {
         let tl = &a.timeline;
@@ -193,14 +196,7 @@ pub(super) fn frequent(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcome
                 .filter(|(_, _, t)| {
                     screen::understand(t, None, &ctx.wording).kind == Kind::RationaleDialog
                 })
-                .map(|(_, rel, _)| Pointer {
-                    run: a.loaded.name.clone(),
-                    step: None,
-                    t_ms: None,
-                    file: Some(rel.to_string()),
-                    line: None,
-                    quote: None,
-                })
+                .map(|(_, rel, _)| a.file(Some(rel.to_string()), None))
                 .collect();
             if rationale.len() >= 2 {
                 o.findings.push(ctx.finding(
@@ -223,6 +219,8 @@ pub(super) fn frequent(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcome
 
 pub(super) fn excessive(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcome {
     let mut o = Outcome::new(Category::ExcessivePermissionRequests, pass);
+    o.not_covered
+        .push("requests made only by features the exploration did not reach are not seen".into());
     let mut launched = false;
     let mut unknown: Vec<String> = Vec::new();
     for a in runs {
