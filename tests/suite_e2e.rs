@@ -380,7 +380,7 @@ async fn the_cli_runs_the_suite_and_prints_the_verdict_table() {
     .expect("verdict JSON");
     assert_eq!(v.version, consentry::verdict::VERSION);
     assert_eq!(v.app_type.as_deref(), Some("utilities"));
-    assert_eq!(v.runs.len(), 7, "{:?}", v.runs);
+    assert_eq!(v.runs.len(), 8, "{:?}", v.runs);
     // The suite that ran is kept with the runs.
     assert!(out.join("suite").join("suite.yaml").is_file());
 }

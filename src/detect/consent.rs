@@ -93,14 +93,22 @@ fn collected(a: &Analysed) -> Vec<Collected> {
     out
 }
 
+/// What was collected, each once, in a fixed order (entries of one
+/// moment on two clocks may swap places between runs).
 fn list(items: &[&Collected]) -> String {
-    let mut names: Vec<&str> = Vec::new();
-    for c in items {
-        if !names.contains(&c.what.as_str()) {
-            names.push(&c.what);
-        }
-    }
+    let mut names: Vec<&str> = items.iter().map(|c| c.what.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
     names.join(", ")
+}
+
+/// The evidence of `items`, in a fixed order, at most [`MAX_POINTERS`].
+fn pointers(items: &[&Collected]) -> Vec<Pointer> {
+    let mut v: Vec<Pointer> = items.iter().map(|i| i.at.clone()).collect();
+    v.sort_by(|a, b| (&a.run, &a.file, &a.quote, a.line).cmp(&(&b.run, &b.file, &b.quote, b.line)));
+    v.dedup();
+    v.truncate(MAX_POINTERS);
+    v
 }
 
 const MAX_POINTERS: usize = 8;
@@ -123,21 +131,15 @@ pub(super) fn collect_before_consent(runs: &[&Analysed], pass: &str, ctx: &Conte
         if !c.shown {
             let taken: Vec<&Collected> = items.iter().filter(|i| !i.request).collect();
             if !taken.is_empty() {
-                o.findings.push(
-                    ctx.finding(
-                        "cbc.no-prompt",
-                        pass,
-                        format!(
-                            "no privacy-policy prompt was shown, and the app collected: {}",
-                            list(&taken)
-                        ),
-                        taken
-                            .iter()
-                            .take(MAX_POINTERS)
-                            .map(|i| i.at.clone())
-                            .collect(),
+                o.findings.push(ctx.finding(
+                    "cbc.no-prompt",
+                    pass,
+                    format!(
+                        "no privacy-policy prompt was shown, and the app collected: {}",
+                        list(&taken)
                     ),
-                );
+                    pointers(&taken),
+                ));
             } else if facts::reached(a) {
                 o.notes.push(format!(
                     "{}: no privacy-policy prompt was shown; no collection was observed{}",
@@ -164,36 +166,24 @@ pub(super) fn collect_before_consent(runs: &[&Analysed], pass: &str, ctx: &Conte
                 (None, Some(_)) => ", while the prompt was unanswered".into(),
                 (None, None) => " (the prompt was never agreed to)".into(),
             };
-            o.findings.push(
-                ctx.finding(
-                    "cbc.before-consent",
-                    pass,
-                    format!("before consent the app showed {}{when}", list(&before)),
-                    before
-                        .iter()
-                        .take(MAX_POINTERS)
-                        .map(|i| i.at.clone())
-                        .collect(),
-                ),
-            );
+            o.findings.push(ctx.finding(
+                "cbc.before-consent",
+                pass,
+                format!("before consent the app showed {}{when}", list(&before)),
+                pointers(&before),
+            ));
         }
         let after: Vec<&Collected> = items
             .iter()
             .filter(|i| phase(&c, i.dev) == Phase::AfterRefusal)
             .collect();
         if !after.is_empty() {
-            o.findings.push(
-                ctx.finding(
-                    "cbc.after-refusal",
-                    pass,
-                    format!("after the privacy policy was refused: {}", list(&after)),
-                    after
-                        .iter()
-                        .take(MAX_POINTERS)
-                        .map(|i| i.at.clone())
-                        .collect(),
-                ),
-            );
+            o.findings.push(ctx.finding(
+                "cbc.after-refusal",
+                pass,
+                format!("after the privacy policy was refused: {}", list(&after)),
+                pointers(&after),
+            ));
         }
     }
     if o.findings.is_empty() {

@@ -39,6 +39,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../scenarios/builtin/first-launch.yaml"),
     ),
     (
+        "background.yaml",
+        include_str!("../../scenarios/builtin/background.yaml"),
+    ),
+    (
         "account-deletion.yaml",
         include_str!("../../scenarios/builtin/account-deletion.yaml"),
     ),
