@@ -110,7 +110,7 @@ fn validate_directory_prints_one_summary_line() {
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(
-        stdout.starts_with("ok: 10 scenario files valid"),
+        stdout.starts_with("ok: 11 scenario files valid"),
         "{stdout}"
     );
     consentry()
