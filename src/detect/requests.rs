@@ -44,28 +44,16 @@ fn cold_start(tl: &Timeline, starts: &[Dev], dev: Dev) -> Option<Dev> {
     tl.first_tap(begin, Some(dev)).is_none().then_some(begin)
 }
 
-fn groups_of(a: &Analysed, q: &Request) -> Vec<String> {
+/// The permission groups a request's dialogs asked for (only the denied
+/// ones with `denied`), each once.
+fn groups_of(a: &Analysed, q: &Request, denied: bool) -> Vec<String> {
     let mut g: Vec<String> = Vec::new();
     for i in &q.dialogs {
         let d = &a.loaded.run.dialogs[*i];
-        if let Some(p) = &d.permission {
+        let counts = !denied || (d.kind == DialogKind::Permission && d.answer.starts_with("deny"));
+        if let (true, Some(p)) = (counts, &d.permission) {
             if !g.contains(p) {
                 g.push(p.clone());
-            }
-        }
-    }
-    g
-}
-
-fn denied_groups(a: &Analysed, q: &Request) -> Vec<String> {
-    let mut g: Vec<String> = Vec::new();
-    for i in &q.dialogs {
-        let d = &a.loaded.run.dialogs[*i];
-        if d.kind == DialogKind::Permission && d.answer.starts_with("deny") {
-            if let Some(p) = &d.permission {
-                if !g.contains(p) {
-                    g.push(p.clone());
-                }
             }
         }
     }
@@ -107,7 +95,7 @@ pub(super) fn frequent(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcome
                 .unwrap_or(Dev::MIN)
                 .max(k.checked_sub(1).map_or(Dev::MIN, |p| tl.requests[p].dev));
             let tap = tl.tap_before(q.dev, since);
-            let shown = groups_of(a, q);
+            let shown = groups_of(a, q, false);
             // An auto-denied request shows no dialog: it is for one of the
             // permissions denied before.
             let asked: Vec<String> = if q.dialogs.is_empty() {
@@ -139,7 +127,7 @@ pub(super) fn frequent(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcome
                     on_relaunch.push(a.at(&q.source));
                 }
             }
-            for g in denied_groups(a, q) {
+            for g in groups_of(a, q, true) {
                 if !denials.iter().any(|d| d.group == g) {
                     denials.push(Denial {
                         group: g,
@@ -231,7 +219,7 @@ pub(super) fn excessive(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcom
         let mut low: Vec<(Pointer, String)> = Vec::new();
         let mut denied: Vec<String> = Vec::new();
         for q in &tl.requests {
-            let groups = groups_of(a, q);
+            let groups = groups_of(a, q, false);
             // Asking again for what was denied is asking again (the other
             // rule's), not asking up front.
             let again = if groups.is_empty() {
@@ -242,7 +230,7 @@ pub(super) fn excessive(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcom
             if cold_start(tl, &starts, q.dev).is_some() && !again {
                 cold.push((a.at(&q.source), groups.clone()));
             }
-            for g in denied_groups(a, q) {
+            for g in groups_of(a, q, true) {
                 if !denied.contains(&g) {
                     denied.push(g);
                 }
