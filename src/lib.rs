@@ -8,6 +8,7 @@
 //! [`cli::main`].
 
 pub mod android;
+pub mod batch;
 pub mod category;
 pub mod cli;
 pub mod detect;
@@ -15,9 +16,16 @@ pub mod device;
 pub mod engine;
 pub mod evidence;
 pub mod exit;
+pub mod history;
+pub mod report;
 pub mod scenario;
 pub mod screen;
 pub mod sim;
 pub mod suite;
 pub mod verdict;
 pub mod vision;
+
+/// `consentry X.Y.Z`: the tool as records name it.
+pub fn tool() -> String {
+    format!("consentry {}", env!("CARGO_PKG_VERSION"))
+}

@@ -239,7 +239,7 @@ pub async fn run<D: Device>(
         .collect();
     let run = Run {
         version: evidence::VERSION,
-        tool: format!("consentry {}", env!("CARGO_PKG_VERSION")),
+        tool: crate::tool(),
         scenario: evidence::ScenarioInfo {
             file: scenario.file.display().to_string(),
             name: scenario.header.name.clone(),

@@ -245,7 +245,7 @@ pub fn decide(
     }
     AppVerdicts {
         version: VERSION,
-        tool: format!("consentry {}", env!("CARGO_PKG_VERSION")),
+        tool: crate::tool(),
         package: package.to_string(),
         app_type: app_type.map(str::to_string),
         runs,
