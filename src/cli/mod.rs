@@ -7,6 +7,7 @@
 
 mod analyze;
 mod devices;
+mod history;
 mod inspect;
 mod match_cmd;
 mod parse;
@@ -117,6 +118,8 @@ pub enum Command {
     Simctl(sim::SimctlArgs),
     /// Write or merge reports (JSON, JUnit, HTML, Markdown) (not yet available: lands with reports).
     Report(Pending),
+    /// The batch history (SQLite): the runs, and what changed between two of them.
+    History(history::HistoryArgs),
     /// Parse captured Android output (logcat, dumpsys, uiautomator, getprop, ...) and print it as JSON.
     Parse(parse::ParseArgs),
     /// Find a template image in a screenshot; prints JSON, exits 0 matched, 1 not matched.
@@ -178,6 +181,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Validate(args) => validate::run(&args, &cli.global),
         Command::Run(args) => run::run(&args, &cli.global),
         Command::Analyze(args) => analyze::run(&args, &cli.global),
+        Command::History(args) => history::run(&args),
         Command::Parse(args) => parse::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::Sim(args) => sim::run(&args),
