@@ -11,6 +11,7 @@ pub mod android;
 pub mod batch;
 pub mod category;
 pub mod cli;
+pub mod datafile;
 pub mod detect;
 pub mod device;
 pub mod engine;

@@ -18,7 +18,8 @@ use std::sync::OnceLock;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::apptypes::{Positions, Problem, check_header, is_kebab, parse, unique_ids};
+use super::apptypes::is_kebab;
+use crate::datafile::{Positions, Problem, check_header, parse, unique_ids};
 
 /// The built-in SDK list, embedded at build time.
 pub const BUILTIN: &str = include_str!("../../scenarios/builtin/sdks.yaml");
