@@ -7,6 +7,7 @@
 //! | 1 | at least one violation (or: `match` found no match) |
 //! | 2 | usage or input error: bad YAML, bad flags, no device, a capability not yet available |
 //! | 3 | no violation, but at least one verdict is inconclusive or an error |
+//! | 130 | interrupted (Ctrl-C): what finished is written, the rest was not judged |
 //!
 //! Code 3 is kept apart from 1 so that a nightly job can tell "the app
 //! broke a rule" from "we could not tell", and apart from 2 so that a bad
@@ -24,6 +25,9 @@ pub enum Exit {
     Usage = 2,
     /// No violation, but some verdict is inconclusive or an error.
     Inconclusive = 3,
+    /// Ctrl-C stopped a batch before every app was judged (128 + SIGINT,
+    /// as shells report it).
+    Interrupted = 130,
 }
 
 impl Exit {
@@ -52,5 +56,6 @@ mod tests {
         assert_eq!(Exit::Usage.code(), 2);
         assert_eq!(Exit::Inconclusive.code(), 3);
         assert_eq!(Exit::NO_MATCH.code(), 1);
+        assert_eq!(Exit::Interrupted.code(), 130);
     }
 }

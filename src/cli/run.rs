@@ -17,7 +17,7 @@ use clap::Args;
 
 use super::GlobalArgs;
 use super::validate::parse_env;
-use crate::device::{AdbDevice, AdbServer, Device, ServerAddr, Timeouts};
+use crate::device::{AdbDevice, AdbServer, ServerAddr, Timeouts};
 use crate::engine::{self, Console, Events, RunOptions, SettleOptions};
 use crate::evidence::Status;
 use crate::exit::Exit;
@@ -39,16 +39,6 @@ pub struct RunArgs {
     /// suite.yaml. Writes OUT/verdicts.json.
     #[arg(long, value_name = "builtin|DIR")]
     pub suite: Option<String>,
-    /// A file of app types that adds to (or overrides) the built-in table.
-    #[arg(long, value_name = "FILE")]
-    pub app_types: Option<PathBuf>,
-    /// With --suite: a file of third-party SDKs that adds to (or
-    /// overrides) the built-in list.
-    #[arg(long, value_name = "FILE")]
-    pub sdks: Option<PathBuf>,
-    /// With --suite: exit 1 on warnings (heuristic findings) too.
-    #[arg(long)]
-    pub fail_on_warning: bool,
     /// The app: a package name, or an APK to install.
     #[arg(long, value_name = "PKG|APK")]
     pub app: String,
@@ -67,6 +57,19 @@ pub struct RunArgs {
     /// scenarios, each gets a folder inside it.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// The app's type (for the detectors: docs/app-types.md).
+    #[arg(long, value_name = "TYPE")]
+    pub app_type: Option<String>,
+    /// Write one JSON object per event to FILE as it happens.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// What `run` and `batch` share: variables, data files, engine timing.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
     /// A variable for `${KEY}`; repeatable. `SECRET_*` values are never
     /// written in clear.
     #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
@@ -74,15 +77,19 @@ pub struct RunArgs {
     /// Another variable whose value is secret; repeatable.
     #[arg(long, value_name = "NAME")]
     pub secret: Vec<String>,
-    /// The app's type (for the detectors: docs/app-types.md).
-    #[arg(long, value_name = "TYPE")]
-    pub app_type: Option<String>,
-    /// Write one JSON object per event to FILE as it happens.
-    #[arg(long, value_name = "FILE")]
-    pub events: Option<PathBuf>,
     /// A wording file that adds to (or replaces) the built-in words.
     #[arg(long, value_name = "FILE")]
     pub wording: Option<PathBuf>,
+    /// With --suite: a file of app types that adds to (or overrides) the built-in table.
+    #[arg(long, value_name = "FILE")]
+    pub app_types: Option<PathBuf>,
+    /// With --suite: a file of third-party SDKs that adds to (or
+    /// overrides) the built-in list.
+    #[arg(long, value_name = "FILE")]
+    pub sdks: Option<PathBuf>,
+    /// With --suite: exit 1 on warnings (heuristic findings) too.
+    #[arg(long)]
+    pub fail_on_warning: bool,
     /// The device clock runs this many times faster than real time (the
     /// simulator's --time-scale); `idle` waits are divided by it.
     #[arg(long, default_value_t = 1.0, value_name = "F")]
@@ -96,6 +103,60 @@ pub struct RunArgs {
     /// Seconds one `uiautomator dump` may take before it is retried.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub dump_timeout: f64,
+}
+
+impl EngineArgs {
+    /// The variables given with `-e`.
+    pub(super) fn env(&self) -> BTreeMap<String, String> {
+        self.env.iter().cloned().collect()
+    }
+
+    pub(super) fn wording(&self) -> Result<Wording, String> {
+        match &self.wording {
+            Some(p) => Wording::with_file(p).map_err(|e| e.to_string()),
+            None => Ok(Wording::builtin()),
+        }
+    }
+
+    /// Run options with everything but the app: variables, secrets,
+    /// wording and timing.
+    pub(super) fn options(&self, out: PathBuf, package: String) -> Result<RunOptions, String> {
+        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
+            return Err(format!(
+                "--time-scale must be above 0, not {}",
+                self.time_scale
+            ));
+        }
+        let mut opts = RunOptions::new(out, package);
+        opts.env = self.env();
+        opts.secret_names = self.secret.iter().cloned().collect();
+        opts.wording = Arc::new(self.wording()?);
+        opts.settle = SettleOptions {
+            timeout: seconds(self.settle_timeout, "settle-timeout")?,
+            ..SettleOptions::default()
+        };
+        opts.find_timeout = seconds(self.find_timeout, "find-timeout")?;
+        opts.time_scale = self.time_scale;
+        Ok(opts)
+    }
+
+    /// Device timeouts: the defaults with `--dump-timeout`.
+    pub(super) fn timeouts(&self) -> Result<Timeouts, String> {
+        Ok(Timeouts {
+            ui_dump: seconds(self.dump_timeout, "dump-timeout")?,
+            ..Timeouts::default()
+        })
+    }
+
+    /// The detectors' context for an app type, with the user's data files.
+    pub(super) fn context(
+        &self,
+        wording: Arc<Wording>,
+        types: &crate::detect::AppTypes,
+        app_type: Option<&str>,
+    ) -> Result<crate::detect::Context, String> {
+        super::analyze::context(wording, types, app_type, self.sdks.as_ref())
+    }
 }
 
 fn seconds(v: f64, name: &str) -> Result<Duration, String> {
@@ -123,11 +184,11 @@ struct Plan {
     loaded: crate::scenario::LoadReport,
     top: Vec<PathBuf>,
     opts: RunOptions,
-    dump_timeout: Duration,
+    timeouts: Timeouts,
     events: Events,
 }
 
-fn print_errors(report: &crate::scenario::LoadReport) {
+pub(super) fn print_errors(report: &crate::scenario::LoadReport) {
     let color = std::io::stderr().is_terminal();
     for d in report
         .diagnostics
@@ -140,8 +201,7 @@ fn print_errors(report: &crate::scenario::LoadReport) {
 }
 
 fn prepare(args: &RunArgs) -> Result<Plan, String> {
-    let env: BTreeMap<String, String> = args.env.iter().cloned().collect();
-    let mut loader = Loader::new(env.clone());
+    let mut loader = Loader::new(args.engine.env());
     loader.load_paths(&args.scenarios);
     let report = loader.finish();
     if args.suite.is_none() && !report.is_ok() {
@@ -166,10 +226,6 @@ fn prepare(args: &RunArgs) -> Result<Plan, String> {
     if top.is_empty() && args.suite.is_none() {
         return Err("no scenario to run".into());
     }
-    let wording = match &args.wording {
-        Some(p) => Wording::with_file(p).map_err(|e| e.to_string())?,
-        None => Wording::builtin(),
-    };
     let is_apk = Path::new(&args.app)
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("apk"))
@@ -185,12 +241,6 @@ fn prepare(args: &RunArgs) -> Result<Plan, String> {
             return Err(format!("--package {p:?} is not a package name"));
         }
     }
-    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
-        return Err(format!(
-            "--time-scale must be above 0, not {}",
-            args.time_scale
-        ));
-    }
     let package = if is_apk {
         args.package.clone().unwrap_or_default()
     } else {
@@ -203,18 +253,9 @@ fn prepare(args: &RunArgs) -> Result<Plan, String> {
             if package.is_empty() { "app" } else { &package }
         ))
     });
-    let mut opts = RunOptions::new(out, package);
+    let mut opts = args.engine.options(out, package)?;
     opts.apk = is_apk.then(|| PathBuf::from(&args.app));
     opts.app_type.clone_from(&args.app_type);
-    opts.env = env;
-    opts.secret_names = args.secret.iter().cloned().collect();
-    opts.wording = Arc::new(wording);
-    opts.settle = SettleOptions {
-        timeout: seconds(args.settle_timeout, "settle-timeout")?,
-        ..SettleOptions::default()
-    };
-    opts.find_timeout = seconds(args.find_timeout, "find-timeout")?;
-    opts.time_scale = args.time_scale;
     let events = match &args.events {
         Some(p) => Events::to_file(p).map_err(|e| e.to_string())?,
         None => Events::none(),
@@ -234,9 +275,10 @@ fn prepare(args: &RunArgs) -> Result<Plan, String> {
                 }
                 e.to_string()
             })?;
-            let types = super::analyze::app_types(args.app_types.as_ref())?;
+            let types = super::analyze::app_types(args.engine.app_types.as_ref())?;
             let ctx =
-                crate::suite::context(Arc::clone(&opts.wording), &types, args.app_type.as_deref())?;
+                args.engine
+                    .context(Arc::clone(&opts.wording), &types, args.app_type.as_deref())?;
             if let Some(t) = &ctx.app_type {
                 opts.app_type = Some(t.id.clone());
             }
@@ -248,7 +290,7 @@ fn prepare(args: &RunArgs) -> Result<Plan, String> {
         loaded: report,
         top,
         opts,
-        dump_timeout: seconds(args.dump_timeout, "dump-timeout")?,
+        timeouts: args.engine.timeouts()?,
         events,
     })
 }
@@ -287,10 +329,7 @@ fn execute(args: &RunArgs, global: &GlobalArgs, mut plan: Plan) -> Exit {
                 return Exit::Usage;
             }
         };
-        let timeouts = Timeouts {
-            ui_dump: plan.dump_timeout,
-            ..Timeouts::default()
-        };
+        let timeouts = plan.timeouts;
         let device = match AdbDevice::select_from_env(
             AdbServer::new(addr),
             args.device.as_deref(),
@@ -306,7 +345,7 @@ fn execute(args: &RunArgs, global: &GlobalArgs, mut plan: Plan) -> Exit {
         };
         if let Some(apk) = &plan.opts.apk {
             if plan.opts.package.is_empty() {
-                match installed_package(&device, apk).await {
+                match crate::engine::install_new(&device, apk).await {
                     Ok(p) => plan.opts.package = p,
                     Err(e) => {
                         eprintln!("consentry run: {e}");
@@ -354,7 +393,10 @@ fn execute(args: &RunArgs, global: &GlobalArgs, mut plan: Plan) -> Exit {
                     &path.display().to_string(),
                 ));
             }
-            return crate::verdict::exit_code(std::slice::from_ref(&v), args.fail_on_warning);
+            return crate::verdict::exit_code(
+                std::slice::from_ref(&v),
+                args.engine.fail_on_warning,
+            );
         }
         let several = plan.top.len() > 1;
         let mut worst = Exit::Success;
@@ -417,42 +459,10 @@ fn execute(args: &RunArgs, global: &GlobalArgs, mut plan: Plan) -> Exit {
 /// The more serious of two outcomes: 2, then 1, then 3, then 0.
 fn worse(a: Exit, b: Exit) -> Exit {
     let rank = |e: Exit| match e {
-        Exit::Usage => 3,
+        Exit::Usage | Exit::Interrupted => 3,
         Exit::Violation => 2,
         Exit::Inconclusive => 1,
         Exit::Success => 0,
     };
     if rank(b) > rank(a) { b } else { a }
-}
-
-/// Installs an APK and names the package it added.
-async fn installed_package(dev: &AdbDevice, apk: &Path) -> Result<String, String> {
-    let before = dev.packages(true).await.map_err(|e| e.to_string())?;
-    dev.install(apk).await.map_err(|e| e.to_string())?;
-    let after = dev.packages(true).await.map_err(|e| e.to_string())?;
-    let old: BTreeSet<&str> = before
-        .parsed
-        .packages
-        .iter()
-        .map(|p| p.package.as_str())
-        .collect();
-    let new: Vec<&str> = after
-        .parsed
-        .packages
-        .iter()
-        .map(|p| p.package.as_str())
-        .filter(|p| !old.contains(p))
-        .collect();
-    match new.as_slice() {
-        [one] => Ok((*one).to_string()),
-        [] => Err(format!(
-            "{} is installed already; name its package with --package",
-            apk.display()
-        )),
-        _ => Err(format!(
-            "installing {} added several packages ({}); name one with --package",
-            apk.display(),
-            new.join(", ")
-        )),
-    }
 }

@@ -347,6 +347,38 @@ pub async fn run<D: Device>(
     Ok(ctx.run)
 }
 
+/// Installs an APK and names the package it added.
+pub async fn install_new<D: Device>(dev: &D, apk: &std::path::Path) -> Result<String, String> {
+    let before = dev.packages(true).await.map_err(|e| e.to_string())?;
+    dev.install(apk).await.map_err(|e| e.to_string())?;
+    let after = dev.packages(true).await.map_err(|e| e.to_string())?;
+    let old: BTreeSet<&str> = before
+        .parsed
+        .packages
+        .iter()
+        .map(|p| p.package.as_str())
+        .collect();
+    let new: Vec<&str> = after
+        .parsed
+        .packages
+        .iter()
+        .map(|p| p.package.as_str())
+        .filter(|p| !old.contains(p))
+        .collect();
+    match new.as_slice() {
+        [one] => Ok((*one).to_string()),
+        [] => Err(format!(
+            "{} is installed already; name its package with --package",
+            apk.display()
+        )),
+        _ => Err(format!(
+            "installing {} added several packages ({}); name one with --package",
+            apk.display(),
+            new.join(", ")
+        )),
+    }
+}
+
 /// The wall clock now, RFC 3339 in UTC (second precision).
 pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()

@@ -199,9 +199,23 @@ pub fn file_label(label: &str) -> String {
 
 /// The `--events` stream: one JSON object per line, flushed as it
 /// happens.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Events {
     out: Option<Mutex<BufWriter<File>>>,
+    /// Also handed every event (a batch's progress display).
+    hook: Option<EventHook>,
+}
+
+/// A function every event is handed to.
+pub type EventHook = std::sync::Arc<dyn Fn(&serde_json::Value) + Send + Sync>;
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events")
+            .field("file", &self.out.is_some())
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
 }
 
 impl Events {
@@ -212,16 +226,28 @@ impl Events {
         })?;
         Ok(Self {
             out: Some(Mutex::new(BufWriter::new(f))),
+            hook: None,
         })
     }
 
     pub fn none() -> Self {
-        Self { out: None }
+        Self::default()
+    }
+
+    /// Events handed to `hook` only.
+    pub fn to_hook(hook: EventHook) -> Self {
+        Self {
+            out: None,
+            hook: Some(hook),
+        }
     }
 
     /// Writes one event; a write error is logged, not fatal (the run
     /// directory is the record).
     pub fn emit(&self, event: &serde_json::Value) {
+        if let Some(h) = &self.hook {
+            h(event);
+        }
         let Some(out) = &self.out else { return };
         let mut w = out
             .lock()

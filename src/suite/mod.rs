@@ -60,12 +60,15 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// A pass: the permission setup and the answer to every permission dialog.
+/// A pass: the permission setup and the answer to every permission
+/// dialog; what a pass leaves out, each scenario says for itself.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pass {
-    pub permissions: PermissionSetup,
-    pub dialogs: PermissionAnswer,
+    #[serde(default)]
+    pub permissions: Option<PermissionSetup>,
+    #[serde(default)]
+    pub dialogs: Option<PermissionAnswer>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -212,11 +215,65 @@ pub fn load(dir: &Path, env: &BTreeMap<String, String>) -> Result<Suite, SuiteEr
     })
 }
 
+/// A suite of plain scenario files: one pass, `S`, that runs each as
+/// written (its own permission setup and dialog answers), in the order
+/// given. Files reached only through `runFlow` are not run on their own.
+pub fn from_files(files: &[PathBuf], env: &BTreeMap<String, String>) -> Result<Suite, SuiteError> {
+    let mut loader = Loader::new(env.clone());
+    loader.load_paths(files);
+    let report = loader.finish();
+    // Empty, so that the plan's paths are the loader's own keys.
+    let dir = PathBuf::new();
+    if !report.is_ok() {
+        return Err(SuiteError::Scenarios {
+            dir,
+            count: report.error_count(),
+            report: Box::new(report),
+        });
+    }
+    let flows: std::collections::BTreeSet<PathBuf> = report
+        .scenarios
+        .values()
+        .flat_map(|s| s.flow_references())
+        .map(|(_, p)| p.to_path_buf())
+        .collect();
+    let runs = report
+        .scenarios
+        .keys()
+        .filter(|p| !flows.contains(*p))
+        .map(|p| Entry {
+            scenario: p.clone(),
+            passes: vec!["S".into()],
+        })
+        .collect();
+    let manifest = Manifest {
+        kind: "suite".into(),
+        version: 1,
+        passes: BTreeMap::from([(
+            "S".to_string(),
+            Pass {
+                permissions: None,
+                dialogs: None,
+            },
+        )]),
+        runs,
+    };
+    Ok(Suite {
+        dir,
+        manifest,
+        loaded: report,
+    })
+}
+
 /// The scenario as a pass runs it.
 pub fn with_pass(scenario: &Scenario, pass: &Pass) -> Scenario {
     let mut s = scenario.clone();
-    s.header.setup.permissions = pass.permissions;
-    s.header.on_dialog.permission = Some(pass.dialogs);
+    if let Some(p) = pass.permissions {
+        s.header.setup.permissions = p;
+    }
+    if let Some(d) = pass.dialogs {
+        s.header.on_dialog.permission = Some(d);
+    }
     s
 }
 
