@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::Adb;
+use common::expected::{expected, mismatches};
 use consentry::category::Category;
 use consentry::detect::AppTypes;
 use consentry::device::{AdbDevice, AdbServer, Device, ServerAddr, Timeouts};
@@ -25,51 +26,6 @@ use consentry::verdict::AppVerdicts;
 /// One app's whole suite may not take longer than this.
 const LIMIT: Duration = Duration::from_secs(600);
 const TIME_SCALE: f64 = 60.0;
-
-/// The ground truth: per app, the expected verdict of each category (the
-/// cell's first word) and the app type the verdicts assume.
-struct Expected {
-    verdicts: BTreeMap<String, Vec<String>>,
-    types: BTreeMap<String, Option<String>>,
-}
-
-fn expected() -> Expected {
-    let text = std::fs::read_to_string("fixtures/apps/EXPECTED.md").expect("EXPECTED.md");
-    let mut verdicts = BTreeMap::new();
-    let mut types = BTreeMap::new();
-    for line in text.lines().filter(|l| l.starts_with("| com.example.")) {
-        let cells: Vec<&str> = line
-            .trim()
-            .trim_matches('|')
-            .split('|')
-            .map(str::trim)
-            .collect();
-        match cells.len() {
-            9 => {
-                let words = cells[1..]
-                    .iter()
-                    .map(|c| {
-                        c.trim_start_matches("**")
-                            .split([':', '*', ' '])
-                            .next()
-                            .unwrap_or("")
-                            .to_string()
-                    })
-                    .collect();
-                verdicts.insert(cells[0].to_string(), words);
-            }
-            2 => {
-                types.insert(
-                    cells[0].to_string(),
-                    (!cells[1].is_empty()).then(|| cells[1].to_string()),
-                );
-            }
-            _ => {}
-        }
-    }
-    assert!(verdicts.len() >= 14, "EXPECTED.md rows: {}", verdicts.len());
-    Expected { verdicts, types }
-}
 
 async fn devices(n: u16, android: Release) -> (runner::RunningSim, Adb, Vec<AdbDevice>) {
     let sim = runner::start(&SimOptions {
@@ -171,24 +127,6 @@ async fn run_suite(apps: &[&str], android: Release, root: &Path) -> BTreeMap<Str
 }
 
 /// Every cell of EXPECTED.md for `apps`, as found.
-fn mismatches(all: &BTreeMap<String, AppVerdicts>) -> Vec<String> {
-    let exp = expected();
-    let mut bad = Vec::new();
-    for (pkg, v) in all {
-        let want = &exp.verdicts[pkg];
-        for (c, w) in Category::ALL.iter().zip(want) {
-            let got = v.get(*c).map_or("missing", |x| x.verdict.as_str());
-            if got != w {
-                bad.push(format!(
-                    "{pkg} {c}: expected {w}, got {got}: {}",
-                    v.get(*c).map_or("", |x| x.summary.as_str())
-                ));
-            }
-        }
-    }
-    bad
-}
-
 /// The verdicts without what a run's timing changes (times, line numbers,
 /// durations in the texts).
 /// Times, line numbers, file sequence numbers and durations in texts

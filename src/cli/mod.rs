@@ -6,11 +6,13 @@
 //! command, and results go to stdout while diagnostics go to stderr.
 
 mod analyze;
+mod batch;
 mod devices;
 mod history;
 mod inspect;
 mod match_cmd;
 mod parse;
+mod report;
 mod run;
 mod sim;
 mod validate;
@@ -56,6 +58,10 @@ pub enum SchemaOf {
     Evidence,
     /// The verdicts of an app (schemas/verdict.schema.json).
     Verdict,
+    /// A batch's app list (schemas/apps.schema.json).
+    Apps,
+    /// A batch's report.json (schemas/report.schema.json).
+    Report,
 }
 
 /// Global options shared by every command.
@@ -90,14 +96,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Arguments of a command whose capability has not landed yet: accepted
-/// as given, so that the command can say so instead of a usage error.
-#[derive(Debug, Clone, Args)]
-pub struct Pending {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
-}
-
 // Parsed once per process: the size of the largest variant costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
@@ -106,8 +104,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Run scenarios against an app on a device: a transcript, and a run directory of evidence (docs/evidence.md).
     Run(run::RunArgs),
-    /// Run a suite over an app list on a pool of devices (not yet available: lands with batch runs).
-    Batch(Pending),
+    /// Run a suite over an app list on a pool of devices: verdicts per app, reports, history (docs/batch.md).
+    Batch(batch::BatchArgs),
     /// Re-judge saved run directories offline, without a device: the verdict per category (docs/categories.md).
     Analyze(analyze::AnalyzeArgs),
     /// List the adb server's devices with their state, model, SDK level and usability; exits 0 when one is usable.
@@ -116,8 +114,8 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Control a running simulator: take devices offline, drop connections, stall commands, fail dumps.
     Simctl(sim::SimctlArgs),
-    /// Write or merge reports (JSON, JUnit, HTML, Markdown) (not yet available: lands with reports).
-    Report(Pending),
+    /// Write a batch's reports again (JSON, JUnit, HTML, Markdown), or merge shards' reports (docs/reports.md).
+    Report(report::ReportArgs),
     /// The batch history (SQLite): the runs, and what changed between two of them.
     History(history::HistoryArgs),
     /// Parse captured Android output (logcat, dumpsys, uiautomator, getprop, ...) and print it as JSON.
@@ -126,7 +124,7 @@ pub enum Command {
     Match(match_cmd::MatchArgs),
     /// Show what a screen is (permission, crash, consent dialog, ...) and what its buttons do, from a saved dump or a device.
     Inspect(inspect::InspectArgs),
-    /// Print the JSON Schema of scenario files, or of a run directory's run.json.
+    /// Print a JSON Schema: scenario files, run.json, verdicts, app lists, report.json.
     Schema {
         /// Which schema.
         #[arg(value_enum, default_value_t)]
@@ -137,16 +135,6 @@ pub enum Command {
         /// The shell to generate completions for.
         shell: clap_complete::Shell,
     },
-}
-
-impl Command {
-    fn pending_reason(&self) -> Option<(&'static str, &'static str)> {
-        Some(match self {
-            Command::Batch(_) => ("batch", "batch runs over device pools"),
-            Command::Report(_) => ("report", "reports"),
-            _ => return None,
-        })
-    }
 }
 
 fn init_logging(global: &GlobalArgs) {
@@ -173,14 +161,12 @@ fn init_logging(global: &GlobalArgs) {
 /// Runs a parsed command line and returns its exit code.
 pub fn run(cli: Cli) -> Exit {
     init_logging(&cli.global);
-    if let Some((name, lands_with)) = cli.command.pending_reason() {
-        eprintln!("consentry {name}: not yet available (it lands with {lands_with})");
-        return Exit::Usage;
-    }
     match cli.command {
         Command::Validate(args) => validate::run(&args, &cli.global),
         Command::Run(args) => run::run(&args, &cli.global),
         Command::Analyze(args) => analyze::run(&args, &cli.global),
+        Command::Batch(args) => batch::run(&args, &cli.global),
+        Command::Report(args) => report::run(&args, &cli.global),
         Command::History(args) => history::run(&args),
         Command::Parse(args) => parse::run(&args),
         Command::Devices(args) => devices::run(&args),
@@ -193,6 +179,8 @@ pub fn run(cli: Cli) -> Exit {
                 SchemaOf::Scenario => crate::scenario::schema_json(),
                 SchemaOf::Evidence => crate::evidence::schema_json(),
                 SchemaOf::Verdict => crate::verdict::schema_json(),
+                SchemaOf::Apps => crate::batch::apps::schema_json(),
+                SchemaOf::Report => crate::report::schema_json(),
             });
             Exit::Success
         }
@@ -202,7 +190,6 @@ pub fn run(cli: Cli) -> Exit {
             print_stdout(&String::from_utf8_lossy(&buf));
             Exit::Success
         }
-        _ => Exit::Usage,
     }
 }
 

@@ -563,6 +563,67 @@ pub fn write_all(
     Ok(out)
 }
 
+/// The verdict matrix for a terminal: one row per app, one column per
+/// category (numbered, with a key below), then the counts.
+pub fn matrix(report: &Report, color: bool) -> String {
+    use std::fmt::Write as _;
+    let cats = Category::ALL;
+    let width = report
+        .apps
+        .iter()
+        .map(|a| a.package().chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let mut o = String::new();
+    let _ = write!(o, "{:<width$}", "app");
+    for i in 1..=cats.len() {
+        let _ = write!(o, "  {i:<5}");
+    }
+    o.push('\n');
+    for a in &report.apps {
+        let _ = write!(o, "{:<width$}", crate::screen::clean(a.package()));
+        for c in cats {
+            let (word, code) = match a.verdict(c) {
+                Some(Verdict::Violation) => ("VIOL", "31"),
+                Some(Verdict::Warning) => ("warn", "33"),
+                Some(Verdict::Pass) => ("pass", "32"),
+                Some(Verdict::Inconclusive) => ("inc", "36"),
+                Some(Verdict::Error) => ("ERR", "35"),
+                None => ("-", "0"),
+            };
+            if color && code != "0" {
+                let _ = write!(o, "  \x1b[{code}m{word:<5}\x1b[0m");
+            } else {
+                let _ = write!(o, "  {word:<5}");
+            }
+        }
+        let mut marks = Vec::new();
+        if a.result.retried {
+            marks.push("retried".to_string());
+        }
+        match a.result.status {
+            AppStatus::Error => marks.push("not judged".into()),
+            AppStatus::NotRun => marks.push("not run".into()),
+            AppStatus::Judged => {}
+        }
+        if !marks.is_empty() {
+            let _ = write!(o, "  ({})", marks.join(", "));
+        }
+        o.push('\n');
+    }
+    for (i, c) in cats.iter().enumerate() {
+        let _ = writeln!(o, "  {}: {}", i + 1, c.id());
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        o,
+        "{} app(s): {} judged, {} with violations, {} not judged, {} not run, {} retried",
+        s.planned, s.judged, s.apps_with_violations, s.errors, s.not_run, s.retried
+    );
+    o
+}
+
 /// The JSON Schema of `report.json`.
 pub fn schema_json() -> String {
     let schema = schemars::generate::SchemaSettings::draft07()
