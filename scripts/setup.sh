@@ -2,12 +2,13 @@
 # Installs what consentry's demo and tests need, idempotently:
 #   - Debian's adb (the real adb server the tool and its tests talk to),
 #   - fonts for rendering simulated screens (DejaVu, Noto CJK),
+#   - Debian's chromium (headless: tests/report_html.rs opens the HTML report in it),
 #   - the Rust components used by `make test` (rustfmt, clippy).
 # Safe to run again: it does nothing when everything is present. Works as
 # root or with sudo, with no stdin (CI).
 set -euo pipefail
 
-packages=(adb fonts-dejavu-core fonts-noto-cjk)
+packages=(adb fonts-dejavu-core fonts-noto-cjk chromium)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -40,4 +41,5 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 
 command -v adb >/dev/null 2>&1 || { echo "setup: adb is still missing" >&2; exit 2; }
-echo "setup: ok ($(adb version | head -n1))"
+command -v chromium >/dev/null 2>&1 || { echo "setup: chromium is still missing" >&2; exit 2; }
+echo "setup: ok ($(adb version | head -n1); $(chromium --version 2>/dev/null | head -n1))"
