@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release/consentry
 
-.PHONY: setup build demo test lint fmt bench bench-adb bench-vision bench-run bench-suite fuzz schema clean
+.PHONY: setup build demo test lint fmt bench bench-adb bench-vision bench-run bench-suite bench-batch fuzz schema clean
 
 ## setup: install adb, fonts and Rust components (idempotent)
 setup:
@@ -54,6 +54,12 @@ bench-run: setup
 bench-suite: setup build
 	./scripts/bench_suite.sh
 
+## bench-batch: batch throughput over 1, 2, 4 and 8 simulated devices with
+## realistic device costs: apps per minute, scaling efficiency, peak RSS
+## (about 20 minutes; the tables go to target/bench-batch.txt)
+bench-batch: setup build
+	./scripts/bench_batch.sh
+
 ## fuzz: every Android parser under cargo-fuzz (libFuzzer) for FUZZ_SECONDS
 ## each, seeded from ../shared/real-captures; installs cargo-fuzz once and
 ## uses stable with RUSTC_BOOTSTRAP=1 when there is no nightly toolchain
@@ -61,11 +67,14 @@ FUZZ_SECONDS ?= 20
 fuzz:
 	./scripts/fuzz.sh $(FUZZ_SECONDS)
 
-## schema: regenerate schemas/*.schema.json after changing src/scenario/raw.rs or src/evidence
+## schema: regenerate schemas/*.schema.json after changing src/scenario/raw.rs, src/evidence,
+## src/verdict, src/batch/apps.rs or src/report
 schema:
 	$(CARGO) run --quiet --locked -- schema > schemas/scenario.schema.json
 	$(CARGO) run --quiet --locked -- schema evidence > schemas/evidence.schema.json
 	$(CARGO) run --quiet --locked -- schema verdict > schemas/verdict.schema.json
+	$(CARGO) run --quiet --locked -- schema apps > schemas/apps.schema.json
+	$(CARGO) run --quiet --locked -- schema report > schemas/report.schema.json
 
 clean:
 	$(CARGO) clean

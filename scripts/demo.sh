@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The demo's main job: validate the example scenarios, boot the built-in
-# simulated device, drive it through Debian's real adb server as an
-# emulator would be driven, and run the built-in compliance suite on
-# fixture apps with `consentry run --suite builtin` (a verdict per
-# category, with its evidence), then one scenario alone with its transcript.
-# Then it lists the device with `consentry devices`, shows what `consentry
-# inspect` reads on its screens, and what the tool's parsers read back.
+# The demo's main job: validate the example scenarios, boot two simulated
+# devices with the fixture apps, drive them through Debian's real adb server
+# as emulators would be driven, and run the built-in compliance suite over
+# every fixture app as a batch (`consentry batch`): the verdict matrix, the
+# HTML, JUnit, JSON and Markdown reports, and the history. Then one scenario
+# alone with its transcript, `consentry devices`, what `consentry inspect`
+# reads on a screen, and what the parsers read back.
 # Uses a private adb server port and cleans up after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,7 @@ export ANDROID_ADB_SERVER_PORT=${DEMO_ADB_PORT:-15037}
 port=${DEMO_SIM_PORT:-16555}
 control=127.0.0.1:${DEMO_CONTROL_PORT:-16554}
 serial=127.0.0.1:$port
+serial2=127.0.0.1:$((port + 2))
 
 cleanup() {
   [ -n "${sim_pid:-}" ] && kill "$sim_pid" 2>/dev/null || true
@@ -30,10 +31,10 @@ step() { printf '\n== %s\n' "$*"; }
 step "validate the example scenarios"
 $bin validate scenarios/
 
-step "boot the simulated device (fixtures/apps: $(ls fixtures/apps/*.yaml | wc -l) apps)"
-# The device's clock runs 10 times faster, so the examples' `idle` waits
-# take a tenth of the time (`consentry run --time-scale 10` matches it).
-$bin sim --apps fixtures/apps --port "$port" --control "$control" --time-scale 10 > "$out/sim.txt" &
+step "boot two simulated devices (fixtures/apps: $(ls fixtures/apps/*.yaml | wc -l) apps on each)"
+# The devices' clocks run 60 times faster, so the suite's idle waits take
+# a sixtieth of the time (the batch's --time-scale 60 matches it).
+$bin sim --apps fixtures/apps --devices 2 --port "$port" --control "$control" --time-scale 60 > "$out/sim.txt" &
 sim_pid=$!
 for _ in $(seq 50); do grep -q '^control' "$out/sim.txt" 2>/dev/null && break; sleep 0.1; done
 cat "$out/sim.txt"
@@ -41,22 +42,25 @@ cat "$out/sim.txt"
 step "connect Debian's adb"
 adb start-server >/dev/null
 adb connect "$serial"
+adb connect "$serial2"
 adb devices -l
 
-step "the main job: the built-in suite, both passes, on com.example.eagerfeed (it collects before consent)"
-run() { $bin run "$@" --device "$serial" --time-scale 10 || echo "(exit code $?)"; }
-run --suite builtin --app com.example.eagerfeed --app-type news --out "$out/suite-eagerfeed"
+step "the main job: the built-in suite over every fixture app, as a batch on both devices"
+# fixtures/batch/apps.yaml names each app with its type. The simulated
+# screens settle at once, so the waits are bounded tighter than on an
+# emulator. Exit 1 means some app broke a rule, which the fixtures do.
+rm -rf "$out/batch" "$out/history.sqlite"
+$bin batch --apps fixtures/batch/apps.yaml --suite builtin --out "$out/batch" \
+  --time-scale 60 --settle-timeout 2 --find-timeout 3 --dump-timeout 3 || echo "(exit code $?)"
 
-step "the same suite on com.example.mazeaccount: its deletion entry is buried deep, behind an ID photo"
-run --suite builtin --app com.example.mazeaccount --app-type online-shopping --out "$out/suite-maze" -q
-$bin analyze "$out/suite-maze" || echo "(exit code $?)"
+step "what the reports say (open $out/batch/report.html in a browser)"
+head -3 "$out/batch/report.md"
+$bin history --history "$out/history.sqlite" list
 
-step "one scenario alone: account deletion on com.example.tidynotes, with its transcript"
-run scenarios/examples/account-deletion.yaml --app com.example.tidynotes --out "$out/run-deletion"
+step "one app again, by hand: account deletion on com.example.mazeaccount, with its transcript"
+$bin run scenarios/examples/account-deletion.yaml --app com.example.mazeaccount --device "$serial" \
+  --time-scale 60 --out "$out/run-deletion" -q || echo "(exit code $?)"
 echo "run directory: $(ls "$out/run-deletion" | tr '\n' ' ')"
-
-step "refusing the privacy policy on com.example.quitter (it quits: the expect fails, exit 1)"
-run scenarios/examples/consent-refusal.yaml --app com.example.quitter --out "$out/run-quitter"
 
 step "what consentry sees: consentry devices (state, model, SDK, usable)"
 $bin devices
@@ -88,7 +92,7 @@ step "fault injection with simctl"
 $bin simctl --control "$control" list
 
 step "a device that rejects this computer's key is reported, not used"
-rport=$((port + 2))
+rport=$((port + 6))
 $bin sim --apps fixtures/apps --port "$rport" --control "127.0.0.1:$((rport + 1))" --auth reject > "$out/sim-reject.txt" &
 reject_pid=$!
 for _ in $(seq 50); do grep -q '^control' "$out/sim-reject.txt" 2>/dev/null && break; sleep 0.1; done

@@ -3,8 +3,8 @@
 //! A device that leaves `device` counts a loss (the app on it is retried
 //! elsewhere); one that is back rejoins the pool. A local adb server that
 //! stops answering is started again (`adb -P PORT start-server`, as the
-//! adb client itself does) and the devices it had reached by address are
-//! connected again.
+//! adb client itself does), and devices reached by address that are gone or
+//! stuck offline are connected again every few seconds.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -67,7 +67,8 @@ pub fn start(servers: Vec<AdbServer>, devices: Vec<DeviceId>, restart: bool) -> 
     }
     let (tx, rx) = watch::channel(Arc::new(first));
     let task = tokio::spawn(async move {
-        let mut last_try: BTreeMap<usize, Instant> = BTreeMap::new();
+        let mut last_restart: BTreeMap<usize, Instant> = BTreeMap::new();
+        let mut last_connect: BTreeMap<DeviceId, Instant> = BTreeMap::new();
         let mut down: BTreeMap<usize, u32> = BTreeMap::new();
         loop {
             tokio::time::sleep(TICK).await;
@@ -83,8 +84,15 @@ pub fn start(servers: Vec<AdbServer>, devices: Vec<DeviceId>, restart: bool) -> 
                                 .find(|e| e.serial == id.1)
                                 .map_or_else(|| "absent".to_string(), |e| e.state.clone());
                             // A device reached by address that the server
-                            // forgot (it was restarted) is connected again.
-                            if state == "absent" && id.1.contains(':') && due(&mut last_try, i) {
+                            // forgot (it was restarted) is connected again;
+                            // one stuck offline is dropped and connected
+                            // afresh (the server's own reconnection gives up
+                            // or waits long). Emulators the server finds itself.
+                            if state != "device" && id.1.contains(':') && due(&mut last_connect, id)
+                            {
+                                if state != "absent" {
+                                    let _ = server.disconnect_device(&id.1, HOST_LIMIT).await;
+                                }
                                 let _ = server.connect_device(&id.1, HOST_LIMIT).await;
                             }
                             set(&mut next, id, state);
@@ -96,7 +104,7 @@ pub fn start(servers: Vec<AdbServer>, devices: Vec<DeviceId>, restart: bool) -> 
                         for id in &mine {
                             set(&mut next, id, "no server".into());
                         }
-                        if restart && *n >= 2 && due(&mut last_try, i) {
+                        if restart && *n >= 2 && due(&mut last_restart, &i) {
                             tracing::warn!(
                                 "adb server {} does not answer ({}); starting it again",
                                 server.addr(),
@@ -126,12 +134,13 @@ fn set(s: &mut States, id: &DeviceId, state: String) {
     s.state.insert(id.clone(), state);
 }
 
-fn due(last: &mut BTreeMap<usize, Instant>, i: usize) -> bool {
+/// Whether `key`'s last try is at least [`RETRY`] ago (and marks a try).
+fn due<K: Ord + Clone>(last: &mut BTreeMap<K, Instant>, key: &K) -> bool {
     let now = Instant::now();
-    match last.get(&i) {
+    match last.get(key) {
         Some(t) if now.duration_since(*t) < RETRY => false,
         _ => {
-            last.insert(i, now);
+            last.insert(key.clone(), now);
             true
         }
     }

@@ -103,14 +103,10 @@ pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub(super) fn run(args: &BatchArgs, global: &GlobalArgs) -> Exit {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime("batch") {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("consentry batch: cannot start the async runtime: {e}");
+            eprintln!("{e}");
             return Exit::Usage;
         }
     };
@@ -232,7 +228,18 @@ async fn prepare(args: &BatchArgs) -> Result<Prepared, String> {
         (BatchDir::create(&out).map_err(|e| e.to_string())?, run)
     };
     let shard = if args.resume.is_some() {
-        run.shard.as_deref().map(str::parse::<Shard>).transpose()?
+        let recorded = run.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+        if args.shard.is_some() && args.shard != recorded {
+            return Err(format!(
+                "--shard {} differs from the shard the batch was started with ({})",
+                args.shard.map(|s| s.to_string()).unwrap_or_default(),
+                run.shard.as_deref().unwrap_or("none")
+            ));
+        }
+        // The flags given now are the ones this part of the batch runs with.
+        run.retries = args.retries;
+        run.timeout_per_app_s = args.timeout_per_app.as_secs();
+        recorded
     } else {
         args.shard
     };
@@ -296,7 +303,12 @@ async fn prepare(args: &BatchArgs) -> Result<Prepared, String> {
             .collect::<Result<_, _>>()?
     };
     let servers: Vec<AdbServer> = addrs.into_iter().map(AdbServer::new).collect();
-    let devices = pick_devices(&servers, &args.devices, timeouts).await?;
+    // A shard with nothing (left) to do needs no device.
+    let devices = if todo.is_empty() {
+        Vec::new()
+    } else {
+        pick_devices(&servers, &args.devices, timeouts).await?
+    };
     let batch = Batch {
         dir,
         run,
@@ -414,6 +426,21 @@ async fn execute(args: &BatchArgs, global: &GlobalArgs, p: Prepared) -> Exit {
             }
         })
     };
+    // SIGTERM (a pod deleted, a CI job cancelled) leaves little time: it
+    // aborts at once, as a second Ctrl-C does, and the reports are written.
+    #[cfg(unix)]
+    let terminator = {
+        let interrupt = Arc::clone(&interrupt);
+        tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            if let Ok(mut term) = signal(SignalKind::terminate()) {
+                if term.recv().await.is_some() {
+                    interrupt.press();
+                    interrupt.press();
+                }
+            }
+        })
+    };
     let shard = p.batch.run.shard.is_some();
     let outcome = batch::run(
         p.batch,
@@ -424,6 +451,8 @@ async fn execute(args: &BatchArgs, global: &GlobalArgs, p: Prepared) -> Exit {
     )
     .await;
     watcher.abort();
+    #[cfg(unix)]
+    terminator.abort();
     let report = match report::load(&root) {
         Ok(r) => r,
         Err(e) => {
@@ -471,7 +500,7 @@ pub(super) fn record_history(path: &Path, report: &Report, dir: &Path, quiet: bo
     match recorded {
         Ok(()) if !quiet => println!("history: {}", path.display()),
         Ok(()) => {}
-        Err(e) => eprintln!("consentry: history {}: {e}", path.display()),
+        Err(e) => eprintln!("consentry: history: {e}"),
     }
 }
 

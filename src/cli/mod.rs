@@ -193,6 +193,18 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
+/// The async runtime of the commands that drive devices: one worker per
+/// core (at least two), since each device's screenshots are decoded and
+/// compared on them.
+pub(crate) fn runtime(command: &str) -> Result<tokio::runtime::Runtime, String> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("consentry {command}: cannot start the async runtime: {e}"))
+}
+
 /// Writes to stdout, ignoring a closed pipe (`consentry schema | head`)
 /// instead of panicking as `print!` does.
 pub(crate) fn print_stdout(text: &str) {

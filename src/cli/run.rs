@@ -310,14 +310,10 @@ fn execute(args: &RunArgs, global: &GlobalArgs, mut plan: Plan) -> Exit {
         verbose: global.verbose > 0,
         color: global.color.enabled(std::io::stdout().is_terminal()),
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime("run") {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("consentry run: cannot start the async runtime: {e}");
+            eprintln!("{e}");
             return Exit::Usage;
         }
     };

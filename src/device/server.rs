@@ -309,6 +309,12 @@ impl AdbServer {
             .await
     }
 
+    /// `host:disconnect:HOST:PORT` (`adb disconnect`); returns the reply.
+    pub async fn disconnect_device(&self, target: &str, limit: Duration) -> Result<String> {
+        self.host_query(&format!("host:disconnect:{target}"), limit)
+            .await
+    }
+
     async fn host_query(&self, req: &str, limit: Duration) -> Result<String> {
         let deadline = Deadline::after(limit);
         let mut s = self.connect(deadline, HOST, req).await?;
