@@ -56,7 +56,7 @@ bench-suite: setup build
 
 ## bench-batch: batch throughput over 1, 2, 4 and 8 simulated devices with
 ## realistic device costs: apps per minute, scaling efficiency, peak RSS
-## (about 20 minutes; the tables go to target/bench-batch.txt)
+## (about 17 minutes on 2 cores; the tables go to target/bench-batch.txt)
 bench-batch: setup build
 	./scripts/bench_batch.sh
 
