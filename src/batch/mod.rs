@@ -105,6 +105,25 @@ pub struct Outcome {
 struct Job {
     app: App,
     attempts: Vec<Attempt>,
+    /// The slot of the device its last attempt lost, which it avoids
+    /// while another device is usable.
+    lost_on: Option<usize>,
+}
+
+/// The next (index in `free`, index in `queue`) to start: the jobs in
+/// queue order, each on the first free slot that is not the one it was
+/// lost on — unless that slot is the only usable one (`usable` counts the
+/// slots not lost, running ones included). `None` when nothing can start.
+fn pick(
+    free: &VecDeque<usize>,
+    lost_on: &[Option<usize>],
+    usable: usize,
+) -> Option<(usize, usize)> {
+    lost_on.iter().enumerate().find_map(|(j, avoid)| {
+        free.iter()
+            .position(|slot| usable <= 1 || *avoid != Some(*slot))
+            .map(|f| (f, j))
+    })
 }
 
 enum Ended {
@@ -161,11 +180,14 @@ pub async fn run(
     let slots: Vec<PoolDevice> = devices;
     let mut free: VecDeque<usize> = (0..slots.len()).collect();
     let mut lost: Vec<usize> = Vec::new();
+    // Slots left out for good (an aborted attempt, a task that failed).
+    let mut kept = 0;
     let mut queue: VecDeque<Job> = std::mem::take(&mut b.todo)
         .into_iter()
         .map(|app| Job {
             app,
             attempts: Vec::new(),
+            lost_on: None,
         })
         .collect();
     let mut running: JoinSet<Done> = JoinSet::new();
@@ -178,8 +200,13 @@ pub async fn run(
     loop {
         let stopping = interrupt.count() >= 1;
         if !stopping {
-            while !queue.is_empty() && !free.is_empty() {
-                let (Some(slot), Some(job)) = (free.pop_front(), queue.pop_front()) else {
+            loop {
+                let avoid: Vec<Option<usize>> = queue.iter().map(|j| j.lost_on).collect();
+                let usable = slots.len().saturating_sub(lost.len() + kept);
+                let Some((f, j)) = pick(&free, &avoid, usable) else {
+                    break;
+                };
+                let (Some(slot), Some(job)) = (free.remove(f), queue.remove(j)) else {
                     break;
                 };
                 let flag = Arc::new(AtomicBool::new(false));
@@ -223,6 +250,7 @@ pub async fn run(
                 let Ok(done) = joined else {
                     // A task that panicked: its device stays out of the pool.
                     progress.note("consentry batch: an app's task failed; its device is left out");
+                    kept += 1;
                     continue;
                 };
                 flags.remove(&done.slot);
@@ -232,7 +260,7 @@ pub async fn run(
                 match settled {
                     Settled::Free(slot) => free.push_back(slot),
                     Settled::Lost(slot) => lost.push(slot),
-                    Settled::Kept => {}
+                    Settled::Kept => kept += 1,
                 }
                 finished += usize::from(wrote);
             }
@@ -345,6 +373,7 @@ fn settle(
                     "{serial} was lost while running {} ({why}); the app starts again on another device",
                     job.app.key()
                 ));
+                job.lost_on = Some(slot);
                 queue.push_front(job);
                 (Settled::Lost(slot), false)
             } else {
@@ -588,4 +617,27 @@ pub fn new_id() -> String {
     let seed = format!("{nanos}-{}", std::process::id());
     let h = xxhash_rust::xxh3::xxh3_64(seed.as_bytes());
     format!("{stamp}-{:06x}", h & 0xff_ffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick;
+    use std::collections::VecDeque;
+
+    #[test]
+    fn a_retried_app_avoids_the_device_it_lost_while_another_is_usable() {
+        let free: VecDeque<usize> = [0].into();
+        // The app lost slot 0, which came back first; slot 1 is busy.
+        assert_eq!(pick(&free, &[Some(0)], 2), None);
+        // Another app behind it takes slot 0 meanwhile.
+        assert_eq!(pick(&free, &[Some(0), None], 2), Some((0, 1)));
+        // Slot 1 frees up: the retry goes there.
+        let both: VecDeque<usize> = [0, 1].into();
+        assert_eq!(pick(&both, &[Some(0)], 2), Some((1, 0)));
+        // Slot 0 is the only usable device left: the retry runs on it.
+        assert_eq!(pick(&free, &[Some(0)], 1), Some((0, 0)));
+        // Nothing queued, or nothing free.
+        assert_eq!(pick(&free, &[], 2), None);
+        assert_eq!(pick(&VecDeque::new(), &[None], 2), None);
+    }
 }

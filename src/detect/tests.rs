@@ -422,6 +422,35 @@ fn collection_before_the_consent_tap_is_a_violation() {
 }
 
 #[test]
+fn timing_noise_in_placing_a_dump_does_not_move_an_access_across_the_tap() {
+    let c = Category::CollectBeforeConsent;
+    // The dump ran at 3.364 s but is placed at 3.3 s (a slow host, times a
+    // time scale): its ages alone would put the access 64 ms before the
+    // tap at 3.0 s, its wall-clock stamp puts it at the tap. In the same
+    // zone or 8 hours apart, the stamp wins.
+    for zone in [0.0, 8.0 * 3600.0] {
+        let mut b = agreeing("granted", &[c]).appops(
+            3.364,
+            "mark-consented",
+            &[("FINE_LOCATION", "Access", "top", 3.0)],
+            zone,
+        );
+        b.snapshots.last_mut().unwrap().0.t_ms = 3300;
+        let (v, summary, _) = verdict_of(vec![b.build()], c, None);
+        assert_eq!(v, Verdict::Pass, "zone {zone}: {summary}");
+    }
+    // A real lead of a second before the tap is still before it.
+    let mut b = agreeing("granted", &[c]).appops(
+        3.364,
+        "mark-consented",
+        &[("FINE_LOCATION", "Access", "top", 2.0)],
+        0.0,
+    );
+    b.snapshots.last_mut().unwrap().0.t_ms = 3300;
+    assert_eq!(verdict_of(vec![b.build()], c, None).0, Verdict::Violation);
+}
+
+#[test]
 fn an_access_at_the_consent_tap_itself_is_after_it() {
     let c = Category::CollectBeforeConsent;
     // The tap starts at 3.0 s; the app reacts at 3.0 s exactly and after.

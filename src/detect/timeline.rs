@@ -6,8 +6,10 @@
 //! App-op times are printed by `dumpsys appops` with their age at the
 //! moment of the dump (`(-1s525ms)`, or `time=+1s525ms ago` on old
 //! releases): the dump's own moment is known on the run's axis, so the
-//! ages place each access on the logcat clock even when the two clocks
-//! disagree (a different time zone, a skewed clock).
+//! ages measure how far the two clocks disagree (a different time zone).
+//! Where entries also print a wall-clock stamp, the stamp places them,
+//! shifted by that difference taken to a whole zone offset, so that the
+//! noise of placing the dump cannot move an access across a tap.
 
 use crate::android::appops::{AccessKind, OpTime};
 use crate::android::logcat::{Event, LogTime, Record};
@@ -54,6 +56,24 @@ impl Clock {
             (None, None) => 0.0,
         };
         d.round() as Dev
+    }
+}
+
+/// A measured difference between the appops and logcat clocks, taken to
+/// the time-zone offset it stands for. Both print the one wall clock,
+/// maybe in different zones, and zones are whole quarter hours apart; the
+/// measurement itself carries the timing noise of placing a dump on the
+/// clock (a few milliseconds of the host, times any `--time-scale`), which
+/// must not move an access across a tap. A difference that is no zone
+/// offset (more than a minute from one) is kept as measured.
+fn zone_offset(measured: Dev) -> Dev {
+    const QUARTER_HOUR: Dev = 15 * 60 * 1000;
+    const NOISE: Dev = 60 * 1000;
+    let zone = (measured + QUARTER_HOUR / 2).div_euclid(QUARTER_HOUR) * QUARTER_HOUR;
+    if (measured - zone).abs() <= NOISE {
+        zone
+    } else {
+        measured
     }
 }
 
@@ -357,7 +377,7 @@ pub fn build(run: &LoadedRun) -> Timeline {
         }
     }
     skews.sort_unstable();
-    let skew = skews.get(skews.len() / 2).copied();
+    let skew = skews.get(skews.len() / 2).copied().map(zone_offset);
     for s in &run.snapshots {
         let SnapshotData::AppOps(ops) = &s.data else {
             continue;
@@ -532,6 +552,20 @@ mod tests {
         let one = Clock::new(vec![(100.0, 1000.0)], 2.0).unwrap();
         assert_eq!(one.dev(200), 1200);
         assert!(Clock::new(vec![], 1.0).is_none());
+    }
+
+    #[test]
+    fn clock_differences_snap_to_time_zone_offsets() {
+        let hour = 3_600_000;
+        assert_eq!(zone_offset(64), 0);
+        assert_eq!(zone_offset(-59_000), 0);
+        assert_eq!(zone_offset(8 * hour + 2_500), 8 * hour);
+        assert_eq!(
+            zone_offset(-(5 * hour + hour / 2) - 900),
+            -(5 * hour + hour / 2)
+        );
+        // Not near any zone offset: kept as measured.
+        assert_eq!(zone_offset(7 * 60_000), 7 * 60_000);
     }
 
     #[test]
