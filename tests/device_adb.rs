@@ -101,7 +101,8 @@ async fn shell_exec_transfer_and_properties() {
     assert!(props.model.is_some());
 
     let shot = dev.screenshot().await.expect("screenshot");
-    assert_eq!(shot.image.dimensions(), (1080, 2400));
+    assert_eq!((shot.width, shot.height), (1080, 2400));
+    assert_eq!(shot.image().expect("decodes").dimensions(), (1080, 2400));
     assert!(shot.png.starts_with(b"\x89PNG"));
 
     // 1 MiB of every byte value, through sync: and back.

@@ -513,10 +513,7 @@ async fn grant_flow(release: Release) {
     let with_dialog = r.dev.screenshot().await.expect("screencap");
     r.tap(&allow).await;
     let without = r.dev.screenshot().await.expect("screencap");
-    assert_eq!(
-        (with_dialog.image.width(), with_dialog.image.height()),
-        (1080, 2400)
-    );
+    assert_eq!((with_dialog.width, with_dialog.height), (1080, 2400));
     let region = |img: &image::RgbaImage| -> Vec<[u8; 4]> {
         let mut v = Vec::new();
         for y in button.top.max(0)..button.bottom.min(2400) {
@@ -528,8 +525,8 @@ async fn grant_flow(release: Release) {
         v
     };
     assert_ne!(
-        region(&with_dialog.image),
-        region(&without.image),
+        region(&with_dialog.image().expect("decodes")),
+        region(&without.image().expect("decodes")),
         "the dialog is drawn where its dump says"
     );
     let cam = r.camera().await;

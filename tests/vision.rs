@@ -700,3 +700,70 @@ fn perceptual_hashes_group_similar_screens() {
         assert_eq!(ha.to_string().len(), 16);
     }
 }
+
+/// Encodes `img` as a PNG of colour type `color`.
+fn png_of(img: &image::RgbaImage, color: image::ExtendedColorType) -> Vec<u8> {
+    use image::ImageEncoder as _;
+    let dynamic = image::DynamicImage::ImageRgba8(img.clone());
+    let raw = match color {
+        image::ExtendedColorType::Rgb8 => dynamic.to_rgb8().into_raw(),
+        image::ExtendedColorType::L8 => dynamic.to_luma8().into_raw(),
+        image::ExtendedColorType::La8 => dynamic.to_luma_alpha8().into_raw(),
+        _ => dynamic.to_rgba8().into_raw(),
+    };
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&raw, img.width(), img.height(), color)
+        .expect("encode");
+    out
+}
+
+#[test]
+fn streamed_pngs_hash_and_measure_as_their_decoded_pixels() {
+    let (app, _) = synth::app_screen(108, 240, 0.1, &["OK", "Cancel"], 5);
+    let app = app.to_rgba();
+    let real = std::fs::read("../shared/real-captures/uiautomator/anr-dialog_pixel8_systemui.png")
+        .expect("the real capture");
+    let mut cases: Vec<(String, Vec<u8>)> = [
+        image::ExtendedColorType::Rgba8,
+        image::ExtendedColorType::Rgb8,
+        image::ExtendedColorType::L8,
+        image::ExtendedColorType::La8,
+    ]
+    .into_iter()
+    .map(|c| (format!("{c:?}"), png_of(&app, c)))
+    .collect();
+    cases.push(("a real screenshot".into(), real));
+    for (name, png) in &cases {
+        let decoded = vision::decode_image(png, name).unwrap().to_rgba8();
+        let streamed = vision::picture_hash_png(png, name).unwrap();
+        assert_eq!(streamed, vision::picture_hash(&decoded), "{name}");
+        assert_eq!(
+            (streamed.width, streamed.height),
+            decoded.dimensions(),
+            "{name}"
+        );
+        assert_eq!(
+            vision::blankness_png(png, name, 8).unwrap(),
+            vision::blankness(&decoded, 8),
+            "{name}"
+        );
+        let mut rows = 0;
+        vision::png_rows(png, name, &mut |r| {
+            assert_eq!(r.len(), decoded.width() as usize * 4);
+            rows += 1;
+        })
+        .unwrap();
+        assert_eq!(rows, decoded.height(), "{name}");
+    }
+    // Pictures that differ below the status bar differ; in it, they do not.
+    let mut other = app.clone();
+    other.put_pixel(5, 1, image::Rgba([9, 9, 9, 255]));
+    assert_eq!(vision::picture_hash(&other), vision::picture_hash(&app));
+    other.put_pixel(5, 120, image::Rgba([9, 9, 9, 255]));
+    assert_ne!(vision::picture_hash(&other), vision::picture_hash(&app));
+    // A cut PNG is an error naming it, not a panic.
+    let png = &cases[0].1;
+    let err = vision::picture_hash_png(&png[..png.len() / 2], "cut.png").unwrap_err();
+    assert!(err.to_string().contains("cut.png"), "{err}");
+}

@@ -122,6 +122,7 @@ fn from_device(args: &InspectArgs) -> Result<Read, String> {
                 .map_err(|e| e.to_string())?;
         let dump = device.ui_tree().await.map_err(|e| e.to_string())?;
         let shot = device.screenshot().await.map_err(|e| e.to_string())?;
-        Ok((dump.tree, Some(shot.image)))
+        let image = shot.image().map_err(|e| e.to_string())?;
+        Ok((dump.tree, Some(image)))
     })
 }

@@ -70,11 +70,44 @@ impl Default for Timeouts {
     }
 }
 
-/// A screenshot: the PNG as the device sent it (evidence) and its pixels.
+/// A screenshot: the PNG as the device sent it (evidence) and the hash
+/// that tells pictures apart. The pixels are not kept: a decoded
+/// 1080×2400 frame is 10 MB, its PNG a few hundred KB, and most pictures
+/// are only compared; [`Screenshot::image`] decodes when pixels are needed.
 #[derive(Debug, Clone)]
 pub struct Screenshot {
     pub png: Vec<u8>,
-    pub image: RgbaImage,
+    /// The picture's hash, status bar left out ([`crate::vision::picture_hash`]).
+    pub hash: u64,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Screenshot {
+    /// Reads a PNG (streamed: checks it decodes and hashes its pixels).
+    pub fn from_png(png: Vec<u8>) -> std::result::Result<Self, crate::vision::LoadImageError> {
+        let p = crate::vision::picture_hash_png(&png, "the screenshot")?;
+        Ok(Self {
+            png,
+            hash: p.hash,
+            width: p.width,
+            height: p.height,
+        })
+    }
+
+    /// The pixels, decoded now.
+    pub fn image(&self) -> std::result::Result<RgbaImage, crate::vision::LoadImageError> {
+        Ok(crate::vision::decode_image(&self.png, "the screenshot")?.to_rgba8())
+    }
+
+    /// How uniform the picture is (each channel within `tolerance`
+    /// levels), streamed.
+    pub fn blankness(
+        &self,
+        tolerance: u8,
+    ) -> std::result::Result<crate::vision::Blankness, crate::vision::LoadImageError> {
+        crate::vision::blankness_png(&self.png, "the screenshot", tolerance)
+    }
 }
 
 /// A UI dump: the XML as the device sent it (evidence) and its tree.
@@ -196,23 +229,25 @@ pub trait Device: Send + Sync {
     fn screenshot(&self) -> impl Future<Output = Result<Screenshot>> + Send {
         async move {
             let png = self.exec(&["screencap", "-p"]).await?;
-            let image = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
-                .map_err(|e| {
-                    DeviceError::new(
-                        self.serial(),
-                        "screencap -p",
-                        ErrorKind::Malformed {
-                            what: "screenshot PNG".into(),
-                            detail: format!(
-                                "{e}; {} bytes starting {:?}",
-                                png.len(),
-                                String::from_utf8_lossy(&png[..png.len().min(40)])
-                            ),
-                        },
-                    )
-                })?
-                .to_rgba8();
-            Ok(Screenshot { png, image })
+            let head = format!(
+                "{} bytes starting {:?}",
+                png.len(),
+                String::from_utf8_lossy(&png[..png.len().min(40)])
+            );
+            Screenshot::from_png(png).map_err(|e| {
+                let detail = match std::error::Error::source(&e) {
+                    Some(cause) => format!("{e}: {cause}"),
+                    None => e.to_string(),
+                };
+                DeviceError::new(
+                    self.serial(),
+                    "screencap -p",
+                    ErrorKind::Malformed {
+                        what: "screenshot PNG".into(),
+                        detail: format!("{detail}; {head}"),
+                    },
+                )
+            })
         }
     }
 

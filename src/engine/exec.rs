@@ -1143,12 +1143,18 @@ fn visible_share(f: &Found, (w, h): (u32, u32)) -> f64 {
     clip(b.left, b.right, w) * clip(b.top, b.bottom, h) / area
 }
 
+/// A seen screen's pixels, decoded for a template search.
+fn pixels(seen: &Seen) -> Result<image::DynamicImage, Fail> {
+    crate::vision::decode_image(&seen.shot.png, "the screenshot")
+        .map_err(|e| Fail::new(format!("{e}")))
+}
+
 /// The element a selector finds on a seen screen: in its dump, or for an
 /// `image` selector, on its screenshot through `vision`.
 pub(crate) fn locate(seen: &Seen, sel: &Selector, env: &Env) -> Result<Option<Found>, Fail> {
     if let Some(img) = &sel.image {
         let index = sel.index.map_or(0, |i| i as usize);
-        let hits = super::image::find_image(&seen.shot.image, img, index + 1)
+        let hits = super::image::find_image(&pixels(seen)?, img, index + 1)
             .map_err(|e| Fail::new(e.to_string()))?;
         return Ok(hits.into_iter().nth(index));
     }
@@ -1164,8 +1170,8 @@ fn image_score(seen: &Seen, template: &std::path::Path) -> Result<Option<String>
         path: template.to_path_buf(),
         threshold: crate::scenario::model::ImageRef::DEFAULT_THRESHOLD,
     };
-    let hits = super::image::find_image(&seen.shot.image, &img, 1)
-        .map_err(|e| Fail::new(e.to_string()))?;
+    let hits =
+        super::image::find_image(&pixels(seen)?, &img, 1).map_err(|e| Fail::new(e.to_string()))?;
     Ok(hits.first().map(|f| {
         let b = f.bounds;
         format!(

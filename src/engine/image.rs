@@ -43,7 +43,7 @@ pub enum ImageError {
 /// `max` 0 still reads the template (so a bad file is reported) but
 /// searches nothing.
 pub fn find_image(
-    screen: &image::RgbaImage,
+    screen: &image::DynamicImage,
     image: &ImageRef,
     max: usize,
 ) -> Result<Vec<Found>, ImageError> {
@@ -54,6 +54,10 @@ pub fn find_image(
             cause: source.to_string(),
         },
         LoadImageError::Decode { source, .. } => ImageError::Unreadable {
+            path: path(),
+            cause: format!("not a readable image ({source})"),
+        },
+        LoadImageError::Png { source, .. } => ImageError::Unreadable {
             path: path(),
             cause: format!("not a readable image ({source})"),
         },
@@ -79,13 +83,10 @@ pub fn find_image(
     if max == 0 {
         return Ok(Vec::new());
     }
-    let screen =
-        Screen::from_image(&image::DynamicImage::ImageRgba8(screen.clone())).map_err(|error| {
-            ImageError::Match {
-                path: path(),
-                error,
-            }
-        })?;
+    let screen = Screen::from_image(screen).map_err(|error| ImageError::Match {
+        path: path(),
+        error,
+    })?;
     let options = MatchOptions {
         // Scores carry float error, so a pixel-perfect copy may score just
         // under 1: `threshold: 1` means "perfect", not "above perfect".
@@ -149,6 +150,10 @@ mod tests {
         "/../shared/real-captures/uiautomator/anr-dialog_pixel8_systemui.png"
     );
 
+    fn find(screen: &RgbaImage, image: &ImageRef, max: usize) -> Result<Vec<Found>, ImageError> {
+        find_image(&image::DynamicImage::ImageRgba8(screen.clone()), image, max)
+    }
+
     fn shot() -> RgbaImage {
         vision::load_image(Path::new(SHOT))
             .expect("real capture")
@@ -180,7 +185,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         // The ✕ icon of "Close app" (row [70,1176][1010,1302] in the dump).
         let close = save(dir.path(), "close.png", &crop(&screen, 120, 1195, 90, 90));
-        let found = find_image(&screen, &close, 5).expect("searches");
+        let found = find(&screen, &close, 5).expect("searches");
         assert_eq!(found.len(), 1, "{found:?}");
         let f = &found[0];
         assert_eq!(bounds(f), (120, 1195, 210, 1285));
@@ -193,7 +198,7 @@ mod tests {
 
         // The title text, a wide template.
         let title = save(dir.path(), "title.png", &crop(&screen, 133, 1066, 600, 71));
-        let found = find_image(&screen, &title, 1).expect("searches");
+        let found = find(&screen, &title, 1).expect("searches");
         assert_eq!(
             found.iter().map(bounds).collect::<Vec<_>>(),
             [(133, 1066, 733, 1137)]
@@ -207,7 +212,7 @@ mod tests {
         // The clock icon of "Wait", looked for on the same screen with the
         // icon painted over in the dialog's colour.
         let clock = save(dir.path(), "clock.png", &crop(&screen, 120, 1320, 90, 90));
-        assert_eq!(find_image(&screen, &clock, 3).expect("searches").len(), 1);
+        assert_eq!(find(&screen, &clock, 3).expect("searches").len(), 1);
         let mut without = screen.clone();
         let dialog = *screen.get_pixel(100, 1320);
         for y in 1320..1410 {
@@ -215,7 +220,7 @@ mod tests {
                 without.put_pixel(x, y, dialog);
             }
         }
-        assert_eq!(find_image(&without, &clock, 3).expect("searches"), []);
+        assert_eq!(find(&without, &clock, 3).expect("searches"), []);
         // A checkerboard, nothing like the screen.
         let board = RgbaImage::from_fn(64, 64, |x, y| {
             if (x / 8 + y / 8) % 2 == 0 {
@@ -225,7 +230,7 @@ mod tests {
             }
         });
         let board = save(dir.path(), "board.png", &board);
-        assert_eq!(find_image(&screen, &board, 3).expect("searches"), []);
+        assert_eq!(find(&screen, &board, 3).expect("searches"), []);
     }
 
     /// Copies `patch` into `img` at (x, y), each channel moved by `noise`
@@ -253,7 +258,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let close = save(dir.path(), "close.png", &icon);
 
-        let all = find_image(&screen, &close, 10).expect("searches");
+        let all = find(&screen, &close, 10).expect("searches");
         assert_eq!(
             all.iter().map(bounds).collect::<Vec<_>>(),
             [
@@ -264,18 +269,18 @@ mod tests {
         );
         assert_eq!(all.iter().map(|f| f.order).collect::<Vec<_>>(), [0, 1, 2]);
 
-        let two = find_image(&screen, &close, 2).expect("searches");
+        let two = find(&screen, &close, 2).expect("searches");
         assert_eq!(two, all[..2]);
-        let one = find_image(&screen, &close, 1).expect("searches");
+        let one = find(&screen, &close, 1).expect("searches");
         assert_eq!(one, all[..1]);
-        assert_eq!(find_image(&screen, &close, 0).expect("reads"), []);
+        assert_eq!(find(&screen, &close, 0).expect("reads"), []);
 
         // A threshold of 1 keeps the exact copy only.
         let exact = ImageRef {
             threshold: 1.0,
             ..close
         };
-        let found = find_image(&screen, &exact, 10).expect("searches");
+        let found = find(&screen, &exact, 10).expect("searches");
         assert_eq!(
             found.iter().map(bounds).collect::<Vec<_>>(),
             [(120, 1195, 210, 1285)]
@@ -290,13 +295,13 @@ mod tests {
             path: dir.path().join("icons/gone.png"),
             threshold: 0.9,
         };
-        let err = find_image(&shot(), &missing, 1).expect_err("no file");
+        let err = find(&shot(), &missing, 1).expect_err("no file");
         assert!(matches!(err, ImageError::Unreadable { .. }), "{err:?}");
         let message = err.to_string();
         assert!(message.contains("icons/gone.png"), "{message}");
         assert!(message.contains("No such file"), "the cause: {message}");
         // Even when nothing is searched.
-        assert!(find_image(&shot(), &missing, 0).is_err());
+        assert!(find(&shot(), &missing, 0).is_err());
     }
 
     #[test]
@@ -310,12 +315,12 @@ mod tests {
             path: not_png,
             threshold: 0.9,
         };
-        let err = find_image(&screen, &not_png, 1).expect_err("not an image");
+        let err = find(&screen, &not_png, 1).expect_err("not an image");
         assert!(matches!(err, ImageError::Unreadable { .. }), "{err:?}");
         assert!(err.to_string().contains("notes.png"), "{err}");
 
         let clear = save(dir.path(), "clear.png", &RgbaImage::new(16, 16));
-        let err = find_image(&screen, &clear, 1).expect_err("transparent");
+        let err = find(&screen, &clear, 1).expect_err("transparent");
         assert!(matches!(err, ImageError::EmptyTemplate { .. }), "{err:?}");
         assert!(err.to_string().contains("clear.png"), "{err}");
         assert!(err.to_string().contains("transparent"), "{err}");
@@ -323,7 +328,7 @@ mod tests {
         let wide = save(dir.path(), "wide.png", &crop(&screen, 0, 0, 1080, 100));
         // Too wide even at the smallest scale searched (0.5: 540 px).
         let small = crop(&screen, 0, 0, 500, 1200);
-        let err = find_image(&small, &wide, 1).expect_err("larger than the screen");
+        let err = find(&small, &wide, 1).expect_err("larger than the screen");
         assert!(
             matches!(
                 err,

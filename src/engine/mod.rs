@@ -728,19 +728,37 @@ impl<D: Device> Ctx<'_, D> {
     pub(crate) fn keep(&mut self, seen: &Seen, reason: &str) -> (String, String) {
         let png = self.dir.name("screens", reason, "png");
         let xml = png.replace(".png", ".xml");
+        // A picture that cannot be painted over is not written at all:
+        // never a secret in clear.
         let bytes = if self.dir.redactor.is_empty() {
-            seen.shot.png.clone()
+            Ok(seen.shot.png.clone())
         } else {
-            let mut img = seen.shot.image.clone();
-            self.dir.redactor.image(&mut img, &seen.dump.tree);
-            let mut out = std::io::Cursor::new(Vec::new());
-            let _ = img.write_to(&mut out, ::image::ImageFormat::Png);
-            out.into_inner()
+            seen.shot
+                .image()
+                .map_err(|e| e.to_string())
+                .and_then(|mut img| {
+                    self.dir.redactor.image(&mut img, &seen.dump.tree);
+                    let mut out = std::io::Cursor::new(Vec::new());
+                    img.write_to(&mut out, ::image::ImageFormat::Png)
+                        .map_err(|e| e.to_string())?;
+                    Ok(out.into_inner())
+                })
+                .map_err(|e| format!("{png}: cannot paint the secrets out of the picture: {e}"))
         };
         let t = self.ms();
         for (file, kind, result) in [
-            (&png, "screenshot", self.dir.write(&png, &bytes)),
-            (&xml, "ui-tree", self.dir.write_text(&xml, &seen.dump.xml)),
+            (
+                &png,
+                "screenshot",
+                bytes.and_then(|b| self.dir.write(&png, &b).map_err(|e| e.to_string())),
+            ),
+            (
+                &xml,
+                "ui-tree",
+                self.dir
+                    .write_text(&xml, &seen.dump.xml)
+                    .map_err(|e| e.to_string()),
+            ),
         ] {
             match result {
                 Ok(()) => self.run.artifacts.push(evidence::Artifact {

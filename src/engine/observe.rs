@@ -13,10 +13,12 @@
 //!   pause, up to [`DUMP_ATTEMPTS`] times.
 //!
 //! The picture's hash leaves out the status bar (the top 2.5 %), whose
-//! clock and icons change without the app doing anything.
+//! clock and icons change without the app doing anything
+//! ([`crate::vision::picture_hash`]). Pictures are held as the device's
+//! PNG bytes; pixels are decoded, or streamed, only when a reading or a
+//! template needs them.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -119,7 +121,7 @@ impl Observer {
     ) -> Result<(u64, Arc<Screenshot>), DeviceError> {
         let shot = dev.screenshot().await?;
         self.counters.screenshots += 1;
-        let hash = picture_hash(&shot.image);
+        let hash = shot.hash;
         self.last = Some((hash, Instant::now()));
         Ok((hash, Arc::new(shot)))
     }
@@ -200,7 +202,11 @@ impl Observer {
             });
         }
         let dump = self.dump(dev).await?;
-        let understanding = screen::understand(&dump.tree, Some(&shot.image), &self.wording);
+        let blank = shot
+            .blankness(screen::BLANK_TOLERANCE)
+            .ok()
+            .map(|b| b.dominant_fraction);
+        let understanding = screen::understand_with(&dump.tree, blank, &self.wording);
         let fingerprint = screen::fingerprint(&dump.tree).to_string();
         let c = Cached {
             dump: Arc::new(dump),
@@ -282,33 +288,5 @@ fn settled(
         changed,
         stable,
         changes: seen_changes,
-    }
-}
-
-/// The hash of a picture without its status bar.
-pub fn picture_hash(image: &image::RgbaImage) -> u64 {
-    let (w, h) = image.dimensions();
-    let skip = (u64::from(h) * 25 / 1000) as usize;
-    let row = w as usize * 4;
-    let raw = image.as_raw();
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (w, h).hash(&mut hasher);
-    raw.get(skip * row..).unwrap_or(raw).hash(&mut hasher);
-    hasher.finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use image::{Rgba, RgbaImage};
-
-    #[test]
-    fn the_status_bar_does_not_change_the_hash() {
-        let mut a = RgbaImage::from_pixel(100, 200, Rgba([1, 2, 3, 255]));
-        let base = picture_hash(&a);
-        a.put_pixel(5, 2, Rgba([9, 9, 9, 255]));
-        assert_eq!(picture_hash(&a), base, "the clock row is left out");
-        a.put_pixel(5, 100, Rgba([9, 9, 9, 255]));
-        assert_ne!(picture_hash(&a), base);
     }
 }

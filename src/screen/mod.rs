@@ -334,6 +334,10 @@ impl Understanding {
     }
 }
 
+/// Per-channel levels within which a pixel counts as the screen's
+/// dominant colour, for [`Understanding::blank_fraction`].
+pub const BLANK_TOLERANCE: u8 = 8;
+
 /// Understands a dump: see the module docs. `screenshot` adds
 /// [`Understanding::blank_fraction`].
 pub fn understand(
@@ -341,8 +345,20 @@ pub fn understand(
     screenshot: Option<&RgbaImage>,
     wording: &Wording,
 ) -> Understanding {
+    let blank =
+        screenshot.map(|img| crate::vision::blankness(img, BLANK_TOLERANCE).dominant_fraction);
+    understand_with(tree, blank, wording)
+}
+
+/// [`understand`] with the screenshot's blank fraction measured already
+/// (from its PNG, streamed).
+pub fn understand_with(
+    tree: &UiTree,
+    blank_fraction: Option<f64>,
+    wording: &Wording,
+) -> Understanding {
     let mut u = rules::understand(tree, wording);
-    u.blank_fraction = screenshot.map(|img| crate::vision::blankness(img, 8).dominant_fraction);
+    u.blank_fraction = blank_fraction;
     u
 }
 

@@ -19,6 +19,12 @@ pub enum LoadImageError {
     },
     #[error("image {name} is empty (0×0 pixels)")]
     Empty { name: String },
+    #[error("cannot decode PNG {name}")]
+    Png {
+        name: String,
+        #[source]
+        source: png::DecodingError,
+    },
 }
 
 /// A template search could not run on the given inputs.

@@ -28,6 +28,70 @@ pub fn decode_image(bytes: &[u8], name: &str) -> Result<DynamicImage, LoadImageE
     Ok(img)
 }
 
+/// Streams a PNG's pixels as 8-bit RGBA rows, top to bottom, to `row`,
+/// without holding the whole image: one row and the inflater's window are
+/// alive at a time. Any colour type and depth is expanded as
+/// [`decode_image`] would (16-bit to its high byte); an interlaced PNG,
+/// whose rows come in passes, is decoded whole instead. Returns the
+/// width and height.
+pub fn png_rows(
+    bytes: &[u8],
+    name: &str,
+    row: &mut dyn FnMut(&[u8]),
+) -> Result<(u32, u32), LoadImageError> {
+    let fail = |source| LoadImageError::Png {
+        name: name.to_string(),
+        source,
+    };
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(fail)?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    if w == 0 || h == 0 {
+        return Err(LoadImageError::Empty {
+            name: name.to_string(),
+        });
+    }
+    if reader.info().interlaced {
+        let img = decode_image(bytes, name)?.to_rgba8();
+        for r in img.as_raw().chunks_exact(w as usize * 4) {
+            row(r);
+        }
+        return Ok((w, h));
+    }
+    let (color, _) = reader.output_color_type();
+    let mut rgba = vec![0u8; w as usize * 4];
+    while let Some(r) = reader.next_row().map_err(fail)? {
+        let data = r.data();
+        let out = rgba.chunks_exact_mut(4);
+        match color {
+            png::ColorType::Rgba => {
+                for (o, &d) in rgba.iter_mut().zip(data) {
+                    *o = d;
+                }
+            }
+            png::ColorType::Rgb => {
+                for (o, p) in out.zip(data.chunks_exact(3)) {
+                    o.copy_from_slice(&[p[0], p[1], p[2], u8::MAX]);
+                }
+            }
+            png::ColorType::GrayscaleAlpha => {
+                for (o, p) in out.zip(data.chunks_exact(2)) {
+                    o.copy_from_slice(&[p[0], p[0], p[0], p[1]]);
+                }
+            }
+            // Grayscale; indexed is expanded to RGB(A) by the transformations.
+            _ => {
+                for (o, &g) in out.zip(data) {
+                    o.copy_from_slice(&[g, g, g, u8::MAX]);
+                }
+            }
+        }
+        row(&rgba);
+    }
+    Ok((w, h))
+}
+
 /// Reads and decodes an image file.
 pub fn load_image(path: &Path) -> Result<DynamicImage, LoadImageError> {
     let bytes = std::fs::read(path).map_err(|source| LoadImageError::Read {

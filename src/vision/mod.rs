@@ -4,13 +4,13 @@
 //!
 //! | file | owns |
 //! |---|---|
-//! | `load.rs` | decoding PNG bytes/paths, luma conversion (BT.601, as OpenCV), alpha masks |
+//! | `load.rs` | decoding PNG bytes/paths (whole, or streamed row by row), luma conversion (BT.601, as OpenCV), alpha masks |
 //! | `plane.rs` | [`Plane`], the single-channel `f32` working image; 2× pyramid reduction, area resampling, integral images |
 //! | `correlate.rs` | valid-region cross-correlation, direct (vectorisable loops) and by FFT (`rustfft`) |
 //! | `ncc.rs` | the score: normalized cross-correlation equal to OpenCV's `TM_CCOEFF_NORMED`, with optional mask |
 //! | `cascade.rs` | the exact coarse-to-fine search: per-level floors from the template's texture that no match above the threshold can fall under |
 //! | `matcher.rs` | [`find`]: scales (the template or the screen resampled, whichever is larger), the quick peak search, scale refinement, non-maximum suppression |
-//! | `state.rs` | blank/near-uniform screens, changed/unchanged with tolerance, region compare and diff image |
+//! | `state.rs` | blank/near-uniform screens, picture hashes (status bar left out), changed/unchanged with tolerance, region compare and diff image; blankness and hashes also streamed from PNG bytes |
 //! | `hash.rs` | perceptual hashes (dHash, pHash) and their Hamming distance |
 //!
 //! Scores follow OpenCV: 1 is a perfect match, 0 no correlation, −1 an
@@ -34,12 +34,15 @@ mod state;
 
 pub use error::{CompareError, LoadImageError, MatchError};
 pub use hash::{PerceptualHash, dhash, phash};
-pub use load::{decode_image, load_image, luma, mask_from_alpha, mask_from_image};
+pub use load::{decode_image, load_image, luma, mask_from_alpha, mask_from_image, png_rows};
 pub use matcher::{
     Match, MatchOptions, MatchResult, STEP_RATIO, ScaleRange, Screen, Strategy, Template, find,
 };
 pub use plane::Plane;
-pub use state::{Blankness, CompareOptions, Comparison, blankness, compare, diff_image};
+pub use state::{
+    Blankness, CompareOptions, Comparison, PictureHash, blankness, blankness_png, compare,
+    diff_image, picture_hash, picture_hash_png,
+};
 
 /// An axis-aligned rectangle in pixels, top-left origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -8,7 +8,8 @@
 use image::{Rgba, RgbaImage};
 
 use super::Rect;
-use super::error::CompareError;
+use super::error::{CompareError, LoadImageError};
+use super::load::png_rows;
 
 /// How uniform a screen is.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -30,50 +31,145 @@ impl Blankness {
 /// Measures how much of `img` is one colour, each channel within
 /// `tolerance` levels.
 pub fn blankness(img: &RgbaImage, tolerance: u8) -> Blankness {
-    // Histogram of colours quantised to 5 bits per channel.
-    let mut hist = vec![0u32; 1 << 15];
-    let key = |p: &Rgba<u8>| {
-        (usize::from(p.0[0] >> 3) << 10)
-            | (usize::from(p.0[1] >> 3) << 5)
-            | usize::from(p.0[2] >> 3)
+    let rows = |f: &mut dyn FnMut(&[u8])| {
+        for r in img.as_raw().chunks_exact(img.width() as usize * 4) {
+            f(r);
+        }
+        Ok::<(), std::convert::Infallible>(())
     };
-    for p in img.pixels() {
-        hist[key(p)] += 1;
+    match blankness_by(rows, tolerance) {
+        Ok(b) => b,
+        Err(never) => match never {},
     }
-    let mode = hist
+}
+
+/// [`blankness`] of a PNG, streamed twice rather than decoded whole.
+pub fn blankness_png(png: &[u8], name: &str, tolerance: u8) -> Result<Blankness, LoadImageError> {
+    blankness_by(|f| png_rows(png, name, f).map(|_| ()), tolerance)
+}
+
+/// The measure over RGBA rows that `rows` hands to its argument, in two
+/// passes: a histogram of colours quantised to 5 bits per channel (with
+/// each bin's colour sum), whose fullest bin's mean colour is the
+/// reference, then the pixels near the reference.
+fn blankness_by<E>(
+    mut rows: impl FnMut(&mut dyn FnMut(&[u8])) -> Result<(), E>,
+    tolerance: u8,
+) -> Result<Blankness, E> {
+    let key = |p: &[u8]| {
+        (usize::from(p[0] >> 3) << 10) | (usize::from(p[1] >> 3) << 5) | usize::from(p[2] >> 3)
+    };
+    let mut hist = vec![(0u64, [0u64; 3]); 1 << 15];
+    let mut total = 0u64;
+    rows(&mut |r: &[u8]| {
+        for p in r.chunks_exact(4) {
+            let bin = &mut hist[key(p)];
+            bin.0 += 1;
+            for (s, &c) in bin.1.iter_mut().zip(&p[..3]) {
+                *s += u64::from(c);
+            }
+            total += 1;
+        }
+    })?;
+    let (n, sum) = hist
         .iter()
         .enumerate()
-        .max_by_key(|&(i, &c)| (c, std::cmp::Reverse(i)))
-        .map_or(0, |(i, _)| i);
-    // The mean colour of the mode bin is the reference.
-    let (mut sum, mut n) = ([0u64; 3], 0u64);
-    for p in img.pixels().filter(|p| key(p) == mode) {
-        for (s, &c) in sum.iter_mut().zip(&p.0[..3]) {
-            *s += u64::from(c);
-        }
-        n += 1;
-    }
+        .max_by_key(|&(i, b)| (b.0, std::cmp::Reverse(i)))
+        .map_or((0, [0; 3]), |(_, b)| *b);
     let reference: [u8; 3] =
         sum.map(|s| u8::try_from(s.checked_div(n).unwrap_or(0)).unwrap_or(u8::MAX));
-    let near = img
-        .pixels()
-        .filter(|p| {
-            p.0[..3]
-                .iter()
-                .zip(&reference)
-                .all(|(&a, &b)| a.abs_diff(b) <= tolerance)
-        })
-        .count();
-    let total = u64::from(img.width()) * u64::from(img.height());
+    let mut near = 0u64;
+    rows(&mut |r: &[u8]| {
+        near += r
+            .chunks_exact(4)
+            .filter(|p| {
+                p[..3]
+                    .iter()
+                    .zip(&reference)
+                    .all(|(&a, &b)| a.abs_diff(b) <= tolerance)
+            })
+            .count() as u64;
+    })?;
     #[allow(clippy::cast_precision_loss)]
     let fraction = if total == 0 {
         1.0
     } else {
         near as f64 / total as f64
     };
-    Blankness {
+    Ok(Blankness {
         dominant_color: reference,
         dominant_fraction: fraction,
+    })
+}
+
+/// A picture's identity for telling screens apart: a hash of its pixels
+/// without the status bar (the top 2.5 %), whose clock and icons change
+/// without the app doing anything, and its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PictureHash {
+    pub hash: u64,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// [`PictureHash`] of decoded pixels.
+pub fn picture_hash(img: &RgbaImage) -> PictureHash {
+    let mut h = RowHasher::new(img.height());
+    for r in img.as_raw().chunks_exact(img.width() as usize * 4) {
+        h.row(r);
+    }
+    h.finish(img.width(), img.height())
+}
+
+/// [`PictureHash`] of a PNG, streamed (the same value as
+/// [`picture_hash`] of its decoded pixels).
+pub fn picture_hash_png(png: &[u8], name: &str) -> Result<PictureHash, LoadImageError> {
+    let mut header = png::Decoder::new(std::io::Cursor::new(png));
+    header.set_transformations(png::Transformations::normalize_to_color8());
+    let height = header
+        .read_header_info()
+        .map_err(|source| LoadImageError::Png {
+            name: name.to_string(),
+            source,
+        })?
+        .height;
+    let mut h = RowHasher::new(height);
+    let (w, ht) = png_rows(png, name, &mut |r| h.row(r))?;
+    Ok(h.finish(w, ht))
+}
+
+struct RowHasher {
+    skip: u64,
+    seen: u64,
+    hasher: std::collections::hash_map::DefaultHasher,
+}
+
+impl RowHasher {
+    fn new(height: u32) -> Self {
+        Self {
+            skip: u64::from(height) * 25 / 1000,
+            seen: 0,
+            hasher: std::collections::hash_map::DefaultHasher::new(),
+        }
+    }
+
+    fn row(&mut self, r: &[u8]) {
+        use std::hash::Hasher as _;
+        if self.seen >= self.skip {
+            self.hasher.write(r);
+        }
+        self.seen += 1;
+    }
+
+    fn finish(mut self, width: u32, height: u32) -> PictureHash {
+        use std::hash::Hasher as _;
+        self.hasher.write_u32(width);
+        self.hasher.write_u32(height);
+        PictureHash {
+            hash: self.hasher.finish(),
+            width,
+            height,
+        }
     }
 }
 
