@@ -21,13 +21,14 @@
 #   WORKLOAD="PKG ..."     the apps each device runs (default below; never the
 #                          spinner, whose suite runs every wait to its bound)
 #   TIME_SCALE=10          the simulator's clock speed; the batch gets the same
+#   BIN=PATH               the consentry binary (default target/release/consentry)
 #   BENCH_ADB_PORT=PORT    the private adb server's port (default: a free one)
 #   BENCH_KEEP=1           keep the work folder (batch directories, logs)
 #   BENCH_OUT=FILE         where the tables go (default target/bench-batch.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=./target/release/consentry
+bin=${BIN:-./target/release/consentry}
 devices_list=${DEVICES:-1 2 4 8}
 workload=${WORKLOAD:-com.example.mazeaccount com.example.gatekeeper}
 scale=${TIME_SCALE:-10}

@@ -87,7 +87,22 @@ impl Rig {
     fn devices_arg(&self) -> String {
         self.serials.join(",")
     }
+
+    /// The built-in suite over `list`, into `out`, on `devices` (every
+    /// device of the rig when `None`), with `extra` flags.
+    fn suite_batch(&self, list: &Path, out: &Path, devices: Option<&str>, extra: &[&str]) -> Child {
+        let all = self.devices_arg();
+        self.batch(&["--apps", &list.display().to_string(), "--suite", "builtin"])
+            .args(["--devices", devices.unwrap_or(&all)])
+            .args(["--out", &out.display().to_string()])
+            .args(extra)
+            .spawn()
+            .expect("batch starts")
+    }
 }
+
+/// The list of every fixture app.
+const FIXTURE_LIST: &str = "fixtures/batch/apps.yaml";
 
 struct Finished {
     code: Option<i32>,
@@ -162,8 +177,8 @@ fn list(dir: &Path, apps: &[&str]) -> PathBuf {
 
 #[test]
 fn the_fixture_list_names_every_app_with_its_expected_type() {
-    let text = std::fs::read_to_string("fixtures/batch/apps.yaml").expect("list");
-    let apps = consentry::batch::apps::parse_list(&text, Path::new("fixtures/batch/apps.yaml"))
+    let text = std::fs::read_to_string(FIXTURE_LIST).expect("list");
+    let apps = consentry::batch::apps::parse_list(&text, Path::new(FIXTURE_LIST))
         .expect("the fixture list parses");
     let exp = expected();
     let got: BTreeMap<String, Option<String>> = apps
@@ -179,17 +194,12 @@ async fn a_batch_over_every_fixture_app_on_three_devices_then_sharded_and_merged
     let rig = rig(3).await;
     let out = rig.out("all");
     let history = rig.out("history.sqlite");
-    let run = rig
-        .batch(&["--apps", "fixtures/batch/apps.yaml", "--suite", "builtin"])
-        .args([
-            "--devices",
-            &rig.devices_arg(),
-            "--out",
-            &out.display().to_string(),
-        ])
-        .args(["--history", &history.display().to_string()])
-        .spawn()
-        .expect("batch starts");
+    let run = rig.suite_batch(
+        Path::new(FIXTURE_LIST),
+        &out,
+        None,
+        &["--history", &history.display().to_string()],
+    );
     let done = wait(run);
     // Fixture apps break rules: exit 1.
     assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
@@ -275,17 +285,13 @@ async fn a_batch_over_every_fixture_app_on_three_devices_then_sharded_and_merged
     ];
     let part_list = list(rig.root.path(), &part);
     let shard = |k: &str, devs: &str, name: &str| {
-        rig.batch(&[
-            "--apps",
-            &part_list.display().to_string(),
-            "--suite",
-            "builtin",
-        ])
-        .args(["--shard", k, "--devices", devs])
-        .args(["--out", &rig.out(name).display().to_string()])
-        .args(["--history", &history.display().to_string()])
-        .spawn()
-        .expect("shard starts")
+        let history = history.display().to_string();
+        rig.suite_batch(
+            &part_list,
+            &rig.out(name),
+            Some(devs),
+            &["--shard", k, "--history", &history],
+        )
     };
     let a = shard("1/2", &rig.serials[..2].join(","), "shard-1");
     let b = shard("2/2", &rig.serials[2], "shard-2");
@@ -377,17 +383,7 @@ async fn a_device_lost_mid_run_has_its_app_retried_elsewhere_and_comes_back() {
     let _one = ONE_AT_A_TIME.lock().await;
     let rig = rig(3).await;
     let out = rig.out("lost");
-    let mut run = rig
-        .batch(&["--apps", "fixtures/batch/apps.yaml", "--suite", "builtin"])
-        .args([
-            "--devices",
-            &rig.devices_arg(),
-            "--out",
-            &out.display().to_string(),
-        ])
-        .args(["--no-history"])
-        .spawn()
-        .expect("batch starts");
+    let mut run = rig.suite_batch(Path::new(FIXTURE_LIST), &out, None, &["--no-history"]);
     // Once a first app is done, the first device goes offline with an
     // app on it, and comes back a while later.
     until_finished(&out, 1, &mut run).await;
@@ -447,17 +443,7 @@ async fn a_controller_killed_with_sigkill_is_resumed_without_redoing_or_doubling
     let _one = ONE_AT_A_TIME.lock().await;
     let rig = rig(3).await;
     let out = rig.out("killed");
-    let mut run = rig
-        .batch(&["--apps", "fixtures/batch/apps.yaml", "--suite", "builtin"])
-        .args([
-            "--devices",
-            &rig.devices_arg(),
-            "--out",
-            &out.display().to_string(),
-        ])
-        .args(["--no-history"])
-        .spawn()
-        .expect("batch starts");
+    let mut run = rig.suite_batch(Path::new(FIXTURE_LIST), &out, None, &["--no-history"]);
     until_finished(&out, 4, &mut run).await;
     run.kill().expect("SIGKILL");
     let _ = run.wait();
@@ -526,17 +512,7 @@ async fn the_adb_server_killed_mid_batch_is_started_again_and_the_batch_ends() {
         "com.example.prechecked",
     ];
     let list = list(rig.root.path(), &apps);
-    let mut run = rig
-        .batch(&["--apps", &list.display().to_string(), "--suite", "builtin"])
-        .args([
-            "--devices",
-            &rig.devices_arg(),
-            "--out",
-            &out.display().to_string(),
-        ])
-        .args(["--no-history", "--device-wait", "60s"])
-        .spawn()
-        .expect("batch starts");
+    let mut run = rig.suite_batch(&list, &out, None, &["--no-history", "--device-wait", "60s"]);
     until_finished(&out, 1, &mut run).await;
     let killed = rig.adb.run(&["kill-server"], Duration::from_secs(20)).await;
     assert_eq!(killed.code, Some(0), "{}", killed.stderr);
@@ -572,11 +548,7 @@ async fn ctrl_c_lets_running_apps_finish_and_writes_the_report() {
         "com.example.pushy",
     ];
     let list = list(rig.root.path(), &apps);
-    let run = rig
-        .batch(&["--apps", &list.display().to_string(), "--suite", "builtin"])
-        .args(["--out", &out.display().to_string(), "--no-history"])
-        .spawn()
-        .expect("batch starts");
+    let run = rig.suite_batch(&list, &out, None, &["--no-history"]);
     // The first app is under way: one Ctrl-C.
     let start = Instant::now();
     while !out.join("apps").join(apps[0]).exists() {

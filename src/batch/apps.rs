@@ -68,7 +68,10 @@ pub enum RawApp {
     Full(RawAppEntry),
 }
 
-/// One app with its fields.
+/// One app with its fields. Those it shares with [`RawDefaults`] are
+/// repeated rather than `#[serde(flatten)]`ed in: serde does not apply
+/// `deny_unknown_fields` through a flatten, and a misspelt key must be an
+/// error.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAppEntry {

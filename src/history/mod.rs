@@ -212,13 +212,7 @@ impl History {
     }
 
     fn sql(&self, doing: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> HistoryError {
-        let path = self.path.clone();
-        let doing = doing.into();
-        move |source| HistoryError::Sql {
-            path,
-            doing,
-            source,
-        }
+        sql_error(&self.path, doing.into())
     }
 
     fn configure(&mut self) -> Result<(), HistoryError> {
@@ -267,15 +261,7 @@ impl History {
             });
         }
         let path = self.path.clone();
-        let sql = |doing: &str| {
-            let path = path.clone();
-            let doing = doing.to_string();
-            move |source| HistoryError::Sql {
-                path,
-                doing,
-                source,
-            }
-        };
+        let sql = |doing: &str| sql_error(&path, doing.to_string());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -307,15 +293,7 @@ impl History {
         let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         let kind = |k: Verdict| count(s.verdicts.get(k.as_str()).copied().unwrap_or(0));
         let path = self.path.clone();
-        let sql = |doing: &str| {
-            let path = path.clone();
-            let doing = doing.to_string();
-            move |source| HistoryError::Sql {
-                path,
-                doing,
-                source,
-            }
-        };
+        let sql = |doing: &str| sql_error(&path, doing.to_string());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -748,6 +726,17 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRun> {
             recorded: r.get(22)?,
         },
     })
+}
+
+/// What a failed statement is reported as: the store's path and what was
+/// being done.
+fn sql_error(path: &Path, doing: String) -> impl FnOnce(rusqlite::Error) -> HistoryError + use<> {
+    let path = path.to_path_buf();
+    move |source| HistoryError::Sql {
+        path,
+        doing,
+        source,
+    }
 }
 
 #[cfg(test)]
