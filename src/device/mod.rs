@@ -97,7 +97,7 @@ impl Screenshot {
 
     /// The pixels, decoded now.
     pub fn image(&self) -> std::result::Result<RgbaImage, crate::vision::LoadImageError> {
-        Ok(crate::vision::decode_image(&self.png, "the screenshot")?.to_rgba8())
+        Ok(crate::vision::decode_image(&self.png, "the screenshot")?.into_rgba8())
     }
 
     /// How uniform the picture is (each channel within `tolerance`

@@ -730,9 +730,7 @@ impl<D: Device> Ctx<'_, D> {
         let xml = png.replace(".png", ".xml");
         // A picture that cannot be painted over is not written at all:
         // never a secret in clear.
-        let bytes = if self.dir.redactor.is_empty() {
-            Ok(seen.shot.png.clone())
-        } else {
+        let bytes = if self.dir.redactor.shows_secret(&seen.dump.tree) {
             seen.shot
                 .image()
                 .map_err(|e| e.to_string())
@@ -744,6 +742,8 @@ impl<D: Device> Ctx<'_, D> {
                     Ok(out.into_inner())
                 })
                 .map_err(|e| format!("{png}: cannot paint the secrets out of the picture: {e}"))
+        } else {
+            Ok(seen.shot.png.clone())
         };
         let t = self.ms();
         for (file, kind, result) in [

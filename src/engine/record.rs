@@ -67,13 +67,23 @@ impl Redactor {
             .any(|s| forms(s).iter().any(|f| text.contains(f.as_str())))
     }
 
+    /// Whether some node of `tree` shows a secret in its text: only then
+    /// has a picture of it anything to paint over.
+    pub fn shows_secret(&self, tree: &UiTree) -> bool {
+        !self.is_empty() && tree.nodes().iter().any(|n| self.shown_by(n))
+    }
+
+    fn shown_by(&self, node: &UiNode) -> bool {
+        self.hits(&node.text) || self.hits(&node.content_desc)
+    }
+
     /// Paints over every node of `tree` whose text shows a secret.
     pub fn image(&self, image: &mut RgbaImage, tree: &UiTree) {
         if self.is_empty() {
             return;
         }
         for node in tree.nodes() {
-            if self.hits(&node.text) || self.hits(&node.content_desc) {
+            if self.shown_by(node) {
                 paint(image, node);
             }
         }
@@ -262,6 +272,26 @@ impl Events {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_picture_is_painted_only_where_a_node_shows_a_secret() {
+        let dump = |text: &str| {
+            crate::android::uiautomator::parse(&format!(
+                r#"<?xml version="1.0"?><hierarchy rotation="0"><node index="0" text="{text}" resource-id="" class="android.widget.EditText" package="com.x" content-desc="" checkable="false" checked="false" clickable="true" enabled="true" focusable="true" focused="false" scrollable="false" long-clickable="false" password="false" selected="false" bounds="[0,0][4,4]" /></hierarchy>"#
+            ))
+            .unwrap()
+        };
+        let r = Redactor::new(["hunter2".to_string()]);
+        let shown = dump("pw hunter2");
+        assert!(r.shows_secret(&shown));
+        assert!(!r.shows_secret(&dump("hello")));
+        assert!(!Redactor::default().shows_secret(&shown));
+        let white = Rgba([255, 255, 255, 255]);
+        let mut img = RgbaImage::from_pixel(8, 8, white);
+        r.image(&mut img, &shown);
+        assert_eq!(*img.get_pixel(1, 1), Rgba([0, 0, 0, 255]));
+        assert_eq!(*img.get_pixel(6, 6), white);
+    }
 
     #[test]
     fn secrets_are_masked_in_every_form_the_device_shows() {
