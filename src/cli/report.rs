@@ -5,8 +5,10 @@
 //! (docs/reports.md, docs/scale-out.md).
 //!
 //! Exit codes: 0 written (`merge`: as `batch` exits, by the merged
-//! verdicts); 2 a directory that is not a batch, overlapping
-//! shards, or a report that cannot be written.
+//! verdicts, and at least 3 for a `--partial` merge that lacks shards); 2
+//! a directory that is not a batch, overlapping shards, shards of other
+//! suites or splits, a missing shard without `--partial`, or a report that
+//! cannot be written.
 
 use std::path::PathBuf;
 
@@ -53,6 +55,10 @@ pub struct MergeArgs {
     /// Record nothing in the history.
     #[arg(long)]
     pub no_history: bool,
+    /// Merge the shards given although some of the split are missing
+    /// (the report names them, and the exit code is at least 3).
+    #[arg(long)]
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,8 +130,14 @@ fn merge(m: &MergeArgs, global: &GlobalArgs) -> Result<Exit, String> {
         parts.push((d.clone(), r));
     }
     std::fs::create_dir_all(&m.out).map_err(|e| format!("{}: {e}", m.out.display()))?;
-    let merged =
-        report::merge(&parts, &m.out, crate::batch::new_id()).map_err(|e| e.to_string())?;
+    let merged = report::merge(&parts, &m.out, crate::batch::new_id(), m.partial)
+        .map_err(|e| e.to_string())?;
+    if !merged.run.missing_shards.is_empty() {
+        eprintln!(
+            "consentry report merge: warning: shard {} missing; their apps are not in the report",
+            merged.run.missing_shards.join(", ")
+        );
+    }
     let written = super::batch::finish_reports(&merged, &m.out, global);
     if !m.no_history {
         let path = m
@@ -139,6 +151,11 @@ fn merge(m: &MergeArgs, global: &GlobalArgs) -> Result<Exit, String> {
             println!("{}", w.display());
         }
     }
-    // As a batch exits, so that a CI merge step fails on a violation.
-    Ok(super::batch::exit_of(&merged, false))
+    // As a batch exits, so that a CI merge step fails on a violation; a
+    // partial merge is never a success.
+    let exit = super::batch::exit_of(&merged, false);
+    if exit == Exit::Success && !merged.run.missing_shards.is_empty() {
+        return Ok(Exit::Inconclusive);
+    }
+    Ok(exit)
 }

@@ -130,6 +130,9 @@ pub fn render(report: &Report) -> String {
     if run.interrupted {
         o.push_str(", interrupted");
     }
+    if !run.missing_shards.is_empty() {
+        let _ = write!(o, ", shards missing: {}", run.missing_shards.join(", "));
+    }
     o.push_str("\n\n");
 
     // The matrix.

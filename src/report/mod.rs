@@ -73,6 +73,10 @@ pub struct RunInfo {
     /// For a merged report: the ids of the runs merged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// For a merged report made with `--partial`: the shards (`K/N`) that
+    /// were not there, whose apps the report lacks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_shards: Vec<String>,
     pub devices: Vec<DeviceEntry>,
 }
 
@@ -418,10 +422,16 @@ fn not_run(package: &str) -> AppEntry {
 /// Merges shard reports (each with the directory it was read from) into
 /// one whose app directories are relative to `out`. An app in two shards
 /// is an error: shards are disjoint by construction.
-pub fn merge(parts: &[(PathBuf, Report)], out: &Path, id: String) -> Result<Report, ReportError> {
+pub fn merge(
+    parts: &[(PathBuf, Report)],
+    out: &Path,
+    id: String,
+    partial: bool,
+) -> Result<Report, ReportError> {
     let Some((_, first)) = parts.first() else {
         return Err(ReportError::Merge("nothing to merge".into()));
     };
+    let missing_shards = check_parts(parts, partial)?;
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut apps = Vec::new();
     let mut planned = Vec::new();
@@ -488,9 +498,76 @@ pub fn merge(parts: &[(PathBuf, Report)], out: &Path, id: String) -> Result<Repo
         timeout_per_app_s: first.run.timeout_per_app_s,
         interrupted: parts.iter().any(|(_, r)| r.run.interrupted),
         merged_from,
+        missing_shards,
         devices,
     };
     Ok(Report::new(run, apps))
+}
+
+/// Checks that the parts can be merged: one suite, and shards of one
+/// split (`K/N` with one `N`), all of them unless `partial`. Returns the
+/// missing shards.
+fn check_parts(parts: &[(PathBuf, Report)], partial: bool) -> Result<Vec<String>, ReportError> {
+    let bad = |m: String| Err(ReportError::Merge(m));
+    let (first_dir, first) = &parts[0];
+    for (dir, r) in parts {
+        if r.run.suite != first.run.suite {
+            return bad(format!(
+                "{} ran suite `{}` and {} suite `{}`: verdicts of different suites do not merge",
+                first_dir.display(),
+                first.run.suite,
+                dir.display(),
+                r.run.suite
+            ));
+        }
+    }
+    let split = |dir: &Path, r: &Report| -> Result<Option<(u32, u32)>, ReportError> {
+        let Some(s) = &r.run.shard else {
+            return Ok(None);
+        };
+        s.split_once('/')
+            .and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)))
+            .map(Some)
+            .ok_or_else(|| ReportError::Merge(format!("{}: shard `{s}` is not K/N", dir.display())))
+    };
+    let mut count = None;
+    let mut present = BTreeSet::new();
+    for (dir, r) in parts {
+        match (split(dir, r)?, count) {
+            (None, _) if parts.len() > 1 => {
+                return bad(format!(
+                    "{} is a whole run, not a shard: only shards of one split merge",
+                    dir.display()
+                ));
+            }
+            (None, _) => {}
+            (Some((_, n)), Some(m)) if n != m => {
+                return bad(format!(
+                    "{} is a shard of {n} and {} a shard of {m}: shards of different splits do not merge",
+                    dir.display(),
+                    first_dir.display()
+                ));
+            }
+            (Some((k, n)), _) => {
+                count = Some(n);
+                present.insert(k);
+            }
+        }
+    }
+    let missing: Vec<String> = count.map_or_else(Vec::new, |n| {
+        (1..=n)
+            .filter(|k| !present.contains(k))
+            .map(|k| format!("{k}/{n}"))
+            .collect()
+    });
+    if !missing.is_empty() && !partial {
+        return bad(format!(
+            "shard {} {} missing (--partial merges the others and says so)",
+            missing.join(", "),
+            if missing.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    Ok(missing)
 }
 
 /// `to` relative to `from` (both directories), as a `/` path.

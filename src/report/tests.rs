@@ -19,6 +19,7 @@ fn run_info(id: &str, planned: &[&str], shard: Option<&str>) -> RunInfo {
         timeout_per_app_s: 900,
         interrupted: false,
         merged_from: Vec::new(),
+        missing_shards: Vec::new(),
         devices: vec![DeviceEntry {
             serial: "emulator-5554".into(),
             server: "127.0.0.1:5037".into(),
@@ -173,7 +174,7 @@ fn shards_merge_with_their_directories_relative_to_the_merge() {
         (a.clone(), load(&a).unwrap()),
         (b.clone(), load(&b).unwrap()),
     ];
-    let m = merge(&parts, &out, "m".into()).unwrap();
+    let m = merge(&parts, &out, "m".into(), false).unwrap();
     assert_eq!(m.run.merged_from, ["ra", "rbb"]);
     assert_eq!(m.run.planned, ["com.a.one", "com.a.two"]);
     assert_eq!(m.apps[0].dir, "../shard-1/apps/com.a.one");
@@ -184,16 +185,42 @@ fn shards_merge_with_their_directories_relative_to_the_merge() {
     assert!(m.run.shard.is_none());
     // The same shard twice, or one app in two shards, is refused.
     let twice = vec![parts[0].clone(), parts[0].clone()];
-    let e = merge(&twice, &out, "m".into()).unwrap_err().to_string();
+    let e = merge(&twice, &out, "m".into(), false)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("given twice"), "{e}");
     let mut other = parts[1].clone();
-    other.1.run.shard = Some("3/3".into());
     other.1.apps[0].result.package = "com.a.one".into();
-    let e = merge(&[parts[0].clone(), other], &out, "m".into())
+    let e = merge(&[parts[0].clone(), other], &out, "m".into(), false)
         .unwrap_err()
         .to_string();
     assert!(e.contains("overlap"), "{e}");
-    assert!(merge(&[], &out, "m".into()).is_err());
+    assert!(merge(&[], &out, "m".into(), false).is_err());
+    let refused = |with: Vec<(PathBuf, Report)>, partial: bool| {
+        merge(&with, &out, "m".into(), partial)
+            .unwrap_err()
+            .to_string()
+    };
+    // Another suite, another split, or a whole run among shards.
+    let mut other = parts[1].clone();
+    other.1.run.suite = "my-suite".into();
+    let e = refused(vec![parts[0].clone(), other], false);
+    assert!(e.contains("suite `my-suite`"), "{e}");
+    let mut other = parts[1].clone();
+    other.1.run.shard = Some("3/3".into());
+    let e = refused(vec![parts[0].clone(), other], false);
+    assert!(e.contains("different splits"), "{e}");
+    let mut other = parts[1].clone();
+    other.1.run.shard = None;
+    let e = refused(vec![parts[0].clone(), other], false);
+    assert!(e.contains("not a shard"), "{e}");
+    // A missing shard is refused, unless --partial, which names it.
+    let e = refused(vec![parts[1].clone()], false);
+    assert!(e.contains("shard 1/2 is missing"), "{e}");
+    let m = merge(&[parts[1].clone()], &out, "m".into(), true).unwrap();
+    assert_eq!(m.run.missing_shards, ["1/2"]);
+    assert_eq!(m.apps.len(), 1);
+    assert!(crate::report::markdown::render(&m).contains("shards missing: 1/2"));
 }
 
 #[test]
