@@ -84,6 +84,7 @@ fn report(id: &str, started: &str, apps: Vec<AppEntry>) -> Report {
         timeout_per_app_s: 900,
         interrupted: false,
         merged_from: Vec::new(),
+        missing_shards: Vec::new(),
         devices: Vec::new(),
     };
     Report::new(run, apps)

@@ -204,6 +204,7 @@ fn build_report() -> Report {
         timeout_per_app_s: 900,
         interrupted: true,
         merged_from: Vec::new(),
+        missing_shards: Vec::new(),
         devices: vec![DeviceEntry {
             serial: "emulator-5554".into(),
             server: "127.0.0.1:5037".into(),

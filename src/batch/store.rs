@@ -272,6 +272,7 @@ mod tests {
             timeout_per_app_s: 900,
             interrupted: false,
             merged_from: Vec::new(),
+            missing_shards: Vec::new(),
             devices: Vec::new(),
         };
         d.write_run(&run).unwrap();

@@ -223,6 +223,7 @@ async fn prepare(args: &BatchArgs) -> Result<Prepared, String> {
             timeout_per_app_s: args.timeout_per_app.as_secs(),
             interrupted: false,
             merged_from: Vec::new(),
+            missing_shards: Vec::new(),
             devices: Vec::new(),
         };
         (BatchDir::create(&out).map_err(|e| e.to_string())?, run)
@@ -500,7 +501,13 @@ pub(super) fn record_history(path: &Path, report: &Report, dir: &Path, quiet: bo
     match recorded {
         Ok(()) if !quiet => println!("history: {}", path.display()),
         Ok(()) => {}
-        Err(e) => eprintln!("consentry: history: {e}"),
+        // Nothing is lost: the directory holds the results.
+        Err(e) => eprintln!(
+            "consentry: history: {e}\nconsentry: the run is not recorded; its results are in {}: `consentry history --history {} record {}` records it later",
+            dir.display(),
+            path.display(),
+            dir.display()
+        ),
     }
 }
 

@@ -26,6 +26,7 @@ fn run_info(id: &str, started: &str, planned: &[&str]) -> RunInfo {
         timeout_per_app_s: 900,
         interrupted: false,
         merged_from: Vec::new(),
+        missing_shards: Vec::new(),
         devices: Vec::new(),
     }
 }
