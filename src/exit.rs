@@ -5,7 +5,7 @@
 //! |---|---|
 //! | 0 | success: every verdict passes, every file is valid, a template matched |
 //! | 1 | at least one violation (or: `match` found no match) |
-//! | 2 | usage or input error: bad YAML, bad flags, no device, a capability not yet available |
+//! | 2 | usage or input error: bad YAML, bad flags, no device |
 //! | 3 | no violation, but at least one verdict is inconclusive or an error |
 //! | 130 | interrupted (Ctrl-C): what finished is written, the rest was not judged |
 //!
@@ -21,7 +21,7 @@ pub enum Exit {
     Success = 0,
     /// At least one violation; for `match`, no match.
     Violation = 1,
-    /// Usage or input error, or a command that is not yet available.
+    /// Usage or input error.
     Usage = 2,
     /// No violation, but some verdict is inconclusive or an error.
     Inconclusive = 3,
