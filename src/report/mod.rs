@@ -439,17 +439,8 @@ pub fn merge(
     let mut merged_from = Vec::new();
     let mut started = first.run.started.clone();
     let mut finished = first.run.finished.clone();
-    let mut shards = BTreeSet::new();
     for (dir, r) in parts {
         merged_from.push(r.run.id.clone());
-        if let Some(s) = &r.run.shard {
-            if !shards.insert(s.clone()) {
-                return Err(ReportError::Merge(format!(
-                    "shard {s} is given twice ({})",
-                    dir.display()
-                )));
-            }
-        }
         started = started.min(r.run.started.clone());
         finished = match (finished, &r.run.finished) {
             (Some(a), Some(b)) => Some(a.max(b.clone())),
@@ -505,8 +496,8 @@ pub fn merge(
 }
 
 /// Checks that the parts can be merged: one suite, and shards of one
-/// split (`K/N` with one `N`), all of them unless `partial`. Returns the
-/// missing shards.
+/// split (`K/N` with one `N`), each once, all of them unless `partial`.
+/// Returns the missing shards.
 fn check_parts(parts: &[(PathBuf, Report)], partial: bool) -> Result<Vec<String>, ReportError> {
     let bad = |m: String| Err(ReportError::Merge(m));
     let (first_dir, first) = &parts[0];
@@ -550,7 +541,9 @@ fn check_parts(parts: &[(PathBuf, Report)], partial: bool) -> Result<Vec<String>
             }
             (Some((k, n)), _) => {
                 count = Some(n);
-                present.insert(k);
+                if !present.insert(k) {
+                    return bad(format!("shard {k}/{n} is given twice ({})", dir.display()));
+                }
             }
         }
     }
