@@ -28,21 +28,26 @@ struct Rig {
     sim: RunningSim,
     adb: Adb,
     dev: AdbDevice,
+    /// The simulator's other devices, when it has several.
+    more: Vec<AdbDevice>,
     dir: tempfile::TempDir,
 }
 
 async fn rig(android: Release, time_scale: f64) -> Rig {
+    rig_of(android, time_scale, 1).await
+}
+
+async fn rig_of(android: Release, time_scale: f64, devices: u16) -> Rig {
     let sim = runner::start(&SimOptions {
         apps: "fixtures/apps".into(),
         android,
         time_scale,
+        devices,
         ..SimOptions::default()
     })
     .await
     .expect("simulator starts");
     let adb = Adb::start().await;
-    let serial = sim.devices[0].serial.clone();
-    adb.connect(&serial, "device").await;
     let server = AdbServer::new(ServerAddr {
         host: "127.0.0.1".into(),
         port: adb.port,
@@ -51,13 +56,20 @@ async fn rig(android: Release, time_scale: f64) -> Rig {
         ui_dump: Duration::from_secs(3),
         ..Timeouts::default()
     };
-    let dev = AdbDevice::open(server, &serial, timeouts)
-        .await
-        .expect("device opens");
+    let mut devs = Vec::new();
+    for d in sim.devices.iter() {
+        adb.connect(&d.serial, "device").await;
+        let dev = AdbDevice::open(server.clone(), &d.serial, timeouts)
+            .await
+            .expect("device opens");
+        devs.push(dev);
+    }
+    let dev = devs.remove(0);
     Rig {
         sim,
         adb,
         dev,
+        more: devs,
         dir: tempfile::tempdir().expect("tempdir"),
     }
 }
@@ -76,6 +88,11 @@ impl Rig {
 
     /// Runs a scenario file with `opts`.
     async fn run_file(&self, file: &Path, opts: &RunOptions) -> Run {
+        self.run_file_on(&self.dev, file, opts).await
+    }
+
+    /// Runs a scenario file with `opts` on `dev`, one of the rig's devices.
+    async fn run_file_on(&self, dev: &AdbDevice, file: &Path, opts: &RunOptions) -> Run {
         let mut loader = Loader::new(opts.env.clone());
         loader.load_paths(&[file.to_path_buf()]);
         let report = loader.finish();
@@ -94,7 +111,7 @@ impl Rig {
         tokio::time::timeout(
             LIMIT,
             engine::run(
-                &self.dev,
+                dev,
                 scenario,
                 &report.scenarios,
                 opts,
@@ -683,7 +700,8 @@ fn the_cli_runs_a_scenario_and_prints_a_transcript() {
 /// that the evidence schema accepts, and a failed step names its place.
 /// On tidynotes, which has every screen the examples expect, all pass.
 async fn examples_on_every_fixture_app(android: Release) {
-    let rig = rig(android, 60.0).await;
+    // Two devices share the apps: most of a run is waiting on the device.
+    let rig = rig_of(android, 60.0, 2).await;
     let schema: serde_json::Value =
         serde_json::from_str(&consentry::evidence::schema_json()).expect("schema");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
@@ -707,42 +725,51 @@ async fn examples_on_every_fixture_app(android: Release) {
         .collect();
     examples.sort();
     assert_eq!(examples.len(), 4);
-    let mut summary = Vec::new();
-    for app in &apps {
-        for ex in &examples {
-            let stem = ex.file_stem().expect("stem").to_string_lossy().to_string();
-            let mut opts = rig.options(app, &format!("{app}-{stem}"));
-            opts.env
-                .insert("SECRET_PASSWORD".into(), "pw-of-the-test".into());
-            let run = rig.run_file(ex, &opts).await;
-            let json = run_json(&opts);
-            let errors: Vec<String> = validator
-                .iter_errors(&json)
-                .map(|e| e.to_string())
-                .collect();
-            assert!(errors.is_empty(), "{app} {stem}: {errors:?}");
-            assert_ne!(
-                run.result.status,
-                Status::Error,
-                "{android:?} {app} {stem}: {:?}",
-                run.result
-            );
-            if let Some(f) = &run.result.failure {
-                let at = f.at.as_deref().expect("a failed step names its place");
-                assert!(at.contains(".yaml:"), "{at}");
+    let share = |dev: &AdbDevice, which: usize| {
+        let (apps, examples, rig, validator) = (&apps, &examples, &rig, &validator);
+        let dev = dev.clone();
+        async move {
+            let mut summary = Vec::new();
+            for app in apps.iter().skip(which).step_by(2) {
+                for ex in examples {
+                    let stem = ex.file_stem().expect("stem").to_string_lossy().to_string();
+                    let mut opts = rig.options(app, &format!("{app}-{stem}"));
+                    opts.env
+                        .insert("SECRET_PASSWORD".into(), "pw-of-the-test".into());
+                    let run = rig.run_file_on(&dev, ex, &opts).await;
+                    let json = run_json(&opts);
+                    let errors: Vec<String> = validator
+                        .iter_errors(&json)
+                        .map(|e| e.to_string())
+                        .collect();
+                    assert!(errors.is_empty(), "{app} {stem}: {errors:?}");
+                    assert_ne!(
+                        run.result.status,
+                        Status::Error,
+                        "{android:?} {app} {stem}: {:?}",
+                        run.result
+                    );
+                    if let Some(f) = &run.result.failure {
+                        let at = f.at.as_deref().expect("a failed step names its place");
+                        assert!(at.contains(".yaml:"), "{at}");
+                    }
+                    if app == "com.example.tidynotes" {
+                        assert_eq!(
+                            run.result.status,
+                            Status::Passed,
+                            "{android:?} {stem}: {:?}",
+                            failed_steps(&run)
+                        );
+                    }
+                    summary.push(format!("{app} {stem}: {:?}", run.result.status));
+                }
             }
-            if app == "com.example.tidynotes" {
-                assert_eq!(
-                    run.result.status,
-                    Status::Passed,
-                    "{android:?} {stem}: {:?}",
-                    failed_steps(&run)
-                );
-            }
-            summary.push(format!("{app} {stem}: {:?}", run.result.status));
+            summary
         }
-    }
-    eprintln!("{android:?}:\n{}", summary.join("\n"));
+    };
+    let (a, b) = tokio::join!(share(&rig.dev, 0), share(&rig.more[0], 1));
+    assert_eq!(a.len() + b.len(), apps.len() * examples.len());
+    eprintln!("{android:?}:\n{}\n{}", a.join("\n"), b.join("\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
