@@ -1145,8 +1145,10 @@ fn visible_share(f: &Found, (w, h): (u32, u32)) -> f64 {
 
 /// A seen screen's pixels, decoded for a template search.
 fn pixels(seen: &Seen) -> Result<image::DynamicImage, Fail> {
-    crate::vision::decode_image(&seen.shot.png, "the screenshot")
-        .map_err(|e| Fail::new(format!("{e}")))
+    seen.shot
+        .image()
+        .map(image::DynamicImage::ImageRgba8)
+        .map_err(|e| Fail::new(e.to_string()))
 }
 
 /// The element a selector finds on a seen screen: in its dump, or for an

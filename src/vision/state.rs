@@ -124,9 +124,8 @@ pub fn picture_hash(img: &RgbaImage) -> PictureHash {
 /// [`PictureHash`] of a PNG, streamed (the same value as
 /// [`picture_hash`] of its decoded pixels).
 pub fn picture_hash_png(png: &[u8], name: &str) -> Result<PictureHash, LoadImageError> {
-    let mut header = png::Decoder::new(std::io::Cursor::new(png));
-    header.set_transformations(png::Transformations::normalize_to_color8());
-    let height = header
+    // The status bar's rows are skipped by height, known from the header.
+    let height = png::Decoder::new(std::io::Cursor::new(png))
         .read_header_info()
         .map_err(|source| LoadImageError::Png {
             name: name.to_string(),
