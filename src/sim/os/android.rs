@@ -14,7 +14,8 @@ use super::clock::{SimClock, SimMillis, parse_span};
 use super::dialogs::{self, DialogButton, PermissionPrompt};
 use super::logcat::{Buffer, Entry, Logs};
 use super::model::{
-    AppModel, EDIT_TEXT, Effect, OnDenial, PROGRESS_BAR, cond_holds, manifest_class, scalar_service,
+    AppModel, Contact, EDIT_TEXT, Effect, OnDenial, PROGRESS_BAR, cond_holds, manifest_class,
+    scalar_service,
 };
 use super::perms::{self, ONE_TIME, USER_FIXED, USER_SET};
 use super::release::{Release, short_component};
@@ -184,6 +185,9 @@ pub struct Android {
     pub anim_ms: i64,
     /// Timers the device must start (drained after each operation).
     pub timer_starts: Vec<TimerStart>,
+    /// Hosts apps contacted (drained after each operation: the device
+    /// writes them to its network capture, if one runs, else drops them).
+    pub contacts: Vec<Contact>,
 }
 
 fn short_uid(uid: u32) -> String {
@@ -264,6 +268,7 @@ impl Android {
             anim_until: 0,
             anim_ms: 0,
             timer_starts: Vec::new(),
+            contacts: Vec::new(),
         };
         for (name, uid, path) in [
             ("android", 1000, "/system/framework/framework-res.apk"),
@@ -325,6 +330,12 @@ impl Android {
             stack: Vec::new(),
         });
         a
+    }
+
+    /// Makes new pids follow `before`'s, so that no pid of `before` is
+    /// given again (used when the state is replaced by a fresh boot's).
+    pub fn continue_pids_after(&mut self, before: &Android) {
+        self.next_pid = self.next_pid.max(before.next_pid);
     }
 
     // ---- logging -------------------------------------------------------
@@ -1023,6 +1034,7 @@ impl Android {
                     let class = manifest_class(pkg, p.component.class());
                     self.start_process(pkg, &p.suffix, p.component.hosting_type(), &class);
                 }
+                Effect::Contact(c) => self.contacts.push(c.clone()),
                 Effect::If(c) => {
                     let holds = self
                         .packages

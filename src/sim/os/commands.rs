@@ -282,6 +282,13 @@ async fn run(
             }
             ok(0)
         }
+        // While booting, `pm` (a script running `cmd package`) and `cmd
+        // package` find no package service: AOSP `cmd` prints this and
+        // exits 20 when `checkService` returns nothing.
+        "pm" if !dev.boot_completed() => no_service(sink, "package").await,
+        "cmd" if args.first() == Some(&"package") && !dev.boot_completed() => {
+            no_service(sink, "package").await
+        }
         "pm" => pm(dev, &args, sink).await,
         "cmd" => match args.first() {
             Some(&"package") => {
@@ -293,10 +300,7 @@ async fn run(
             }
             Some(&"appops") => appops(dev, &args[1..], sink).await,
             Some(&"activity") => am(dev, &args[1..], sink).await,
-            Some(x) => {
-                sink.err(format!("cmd: Can't find service: {x}\n")).await;
-                ok(20)
-            }
+            Some(x) => no_service(sink, x).await,
             None => ok(0),
         },
         "am" => am(dev, &args, sink).await,
@@ -338,8 +342,17 @@ async fn run(
     }
 }
 
+/// AOSP `cmd` for a service that is not registered (or not yet, during
+/// boot): `cmd: Can't find service: NAME` on stderr, exit status 20.
+async fn no_service(sink: &mut Sink<'_>, name: &str) -> Flow {
+    sink.err(format!("cmd: Can't find service: {name}\n")).await;
+    ok(20)
+}
+
 /// `getprop`: the configured SDK, release and product, and the release
-/// profile's build id, patch level and ABI.
+/// profile's build id, patch level and ABI. `sys.boot_completed` and
+/// `dev.bootcomplete` are set only once the boot has completed, as init
+/// sets them then.
 fn props(dev: &SimDevice) -> Vec<(String, String)> {
     let c = &dev.config;
     let (build_id, build_number) = c.android.build();
@@ -383,6 +396,9 @@ fn props(dev: &SimDevice) -> Vec<(String, String)> {
         ("gsm.sim.state", "READY".into()),
     ]
     .into_iter()
+    .filter(|(k, _)| {
+        dev.boot_completed() || !matches!(*k, "sys.boot_completed" | "dev.bootcomplete")
+    })
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     v.sort();

@@ -26,6 +26,7 @@ pub mod fs;
 pub mod intent;
 pub mod logcat;
 pub mod model;
+pub mod netcap;
 pub mod perms;
 pub mod release;
 pub mod shell;
@@ -74,6 +75,10 @@ pub struct DeviceConfig {
     pub time_scale: f64,
     /// Device-local milliseconds since the epoch (see [`clock::at`]).
     pub start_wall_clock: SimMillis,
+    /// How long the boot takes (real time after [`SimDevice::new`]):
+    /// until then `sys.boot_completed` is unset and the package service is
+    /// not up. `None`: the boot never completes. Default: at once.
+    pub boot_delay: Option<std::time::Duration>,
 }
 
 impl Default for DeviceConfig {
@@ -101,6 +106,7 @@ impl DeviceConfig {
             seed: 1,
             time_scale: 1.0,
             start_wall_clock: clock::at(2026, 1, 15, 10, 0, 0, 0),
+            boot_delay: Some(std::time::Duration::ZERO),
         }
     }
 }
@@ -123,6 +129,12 @@ pub struct SimDevice {
     faults: Mutex<Faults>,
     env: Mutex<std::collections::BTreeMap<String, String>>,
     rng: AtomicU64,
+    /// The apps installed at boot, for [`SimDevice::reset_to_boot`].
+    boot_apps: Vec<AppModel>,
+    /// When the device was created (the boot's start).
+    created: std::time::Instant,
+    /// The network capture, while one runs.
+    capture: Mutex<Option<netcap::Capture>>,
     me: Weak<SimDevice>,
 }
 
@@ -132,6 +144,31 @@ impl SimDevice {
     pub fn new(config: DeviceConfig, apps: Vec<AppModel>) -> Arc<Self> {
         let clock = Arc::new(SimClock::new(config.start_wall_clock, config.time_scale));
         let logs = Arc::new(Logs::default());
+        let a = Self::booted(&config, &clock, &logs, &apps);
+        let seed = config.seed;
+        Arc::new_cyclic(|me| SimDevice {
+            config,
+            clock,
+            logs,
+            state: Mutex::new(a),
+            files: Mutex::new(fs::Fs::default()),
+            faults: Mutex::new(Faults::default()),
+            env: Mutex::new(std::collections::BTreeMap::new()),
+            rng: AtomicU64::new(seed ^ 0x9e37_79b9_7f4a_7c15),
+            boot_apps: apps,
+            created: std::time::Instant::now(),
+            capture: Mutex::new(None),
+            me: me.clone(),
+        })
+    }
+
+    /// The system as it is right after boot, with `apps` installed.
+    fn booted(
+        config: &DeviceConfig,
+        clock: &Arc<SimClock>,
+        logs: &Arc<Logs>,
+        apps: &[AppModel],
+    ) -> Android {
         #[allow(clippy::cast_possible_wrap)]
         let mut a = Android::with_release(
             config.android,
@@ -144,20 +181,104 @@ impl SimDevice {
             a.anim_ms = 300;
         }
         for m in apps {
-            a.install(m, false);
+            a.install(m.clone(), false);
         }
-        let seed = config.seed;
-        Arc::new_cyclic(|me| SimDevice {
-            config,
-            clock,
-            logs,
-            state: Mutex::new(a),
-            files: Mutex::new(fs::Fs::default()),
-            faults: Mutex::new(Faults::default()),
-            env: Mutex::new(std::collections::BTreeMap::new()),
-            rng: AtomicU64::new(seed ^ 0x9e37_79b9_7f4a_7c15),
-            me: me.clone(),
-        })
+        a
+    }
+
+    /// What loading the emulator's boot snapshot does: the system as it
+    /// was right after boot (no app process runs; every app's data, flags,
+    /// permissions, app-ops and exit-info as installed at boot; apps
+    /// installed since removed; the launcher in front), empty log
+    /// buffers, files and shell variables. The clock goes on forward, as
+    /// a real snapshot load does not rewind the host's time; the capture,
+    /// which runs on the host side, goes on too; timers of processes that
+    /// are gone stop at their next tick.
+    pub fn reset_to_boot(&self) {
+        let mut fresh = Self::booted(&self.config, &self.clock, &self.logs, &self.boot_apps);
+        {
+            let mut a = self.android();
+            // Pids go on from where they were, so that a timer of a process
+            // that is gone never takes a new process for its own.
+            fresh.continue_pids_after(&a);
+            *a = fresh;
+        }
+        // The boot's own lines (the installs above) too: the buffers of a
+        // snapshot taken at boot hold nothing the tool reads.
+        self.logs.clear(&[
+            logcat::Buffer::Main,
+            logcat::Buffer::System,
+            logcat::Buffer::Crash,
+            logcat::Buffer::Events,
+        ]);
+        *self
+            .files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fs::Fs::default();
+        if let Ok(mut e) = self.env.lock() {
+            e.clear();
+        }
+    }
+
+    /// Whether the boot has completed (`sys.boot_completed`).
+    pub fn boot_completed(&self) -> bool {
+        self.config
+            .boot_delay
+            .is_some_and(|d| self.created.elapsed() >= d)
+    }
+
+    /// Starts a network capture into `path` (created or truncated, with
+    /// the pcap global header), as the emulator console's `network capture
+    /// start` does: a capture already running is stopped first. From now
+    /// on the apps' `contact` effects write their packets to it.
+    pub fn start_capture(&self, path: &std::path::Path) -> Result<(), String> {
+        let mut c = self
+            .capture
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *c = None;
+        *c = Some(netcap::Capture::start(path).map_err(|e| e.to_string())?);
+        Ok(())
+    }
+
+    /// Stops the capture; nothing to do when none runs. Every packet is
+    /// already on disk (each is flushed as it is written).
+    pub fn stop_capture(&self) -> Result<(), String> {
+        self.capture
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        Ok(())
+    }
+
+    /// The file the running capture writes, if one runs.
+    pub fn capturing(&self) -> Option<std::path::PathBuf> {
+        self.capture
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|c| c.path().to_path_buf())
+    }
+
+    /// Writes the apps' contacts to the capture, or drops them when none
+    /// runs (an app's traffic is not seen without one).
+    fn record_contacts(&self, contacts: Vec<model::Contact>) {
+        if contacts.is_empty() {
+            return;
+        }
+        let mut c = self
+            .capture
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(cap) = c.as_mut() {
+            for contact in &contacts {
+                if let Err(e) = cap.contact(contact) {
+                    tracing::warn!("network capture: {e}; capture stopped");
+                    *c = None;
+                    break;
+                }
+            }
+        }
     }
 
     /// The system state (locked). Never hold it across an `.await`.
@@ -217,11 +338,16 @@ impl SimDevice {
 
     /// Runs a state change, then starts the timers it asked for.
     pub fn with_android<R>(&self, f: impl FnOnce(&mut Android) -> R) -> R {
-        let (r, starts) = {
+        let (r, starts, contacts) = {
             let mut a = self.android();
             let r = f(&mut a);
-            (r, std::mem::take(&mut a.timer_starts))
+            (
+                r,
+                std::mem::take(&mut a.timer_starts),
+                std::mem::take(&mut a.contacts),
+            )
         };
+        self.record_contacts(contacts);
         for s in starts {
             self.start_timer(s);
         }
@@ -305,5 +431,169 @@ impl Backend for SimDevice {
 
     fn write(&self, path: &str, data: Vec<u8>, mode: u32, mtime: u32) -> Result<(), String> {
         self.files().write(path, data, mode, mtime)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sim::backend::{Backend, Output};
+
+    fn apps() -> Vec<AppModel> {
+        AppModel::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/apps"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn sh(dev: &SimDevice, cmd: &str) -> (String, String, i32) {
+        let mut p = dev.spawn(cmd);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        while let Some(o) = tokio::time::timeout(Duration::from_secs(30), p.output.recv())
+            .await
+            .expect("the command finishes")
+        {
+            match o {
+                Output::Stdout(b) => out.extend(b),
+                Output::Stderr(b) => err.extend(b),
+                Output::Exit(c) => {
+                    return (
+                        String::from_utf8_lossy(&out).into_owned(),
+                        String::from_utf8_lossy(&err).into_owned(),
+                        c,
+                    );
+                }
+            }
+        }
+        panic!("no exit status for {cmd}");
+    }
+
+    #[tokio::test]
+    async fn reset_to_boot_restores_the_booted_state() {
+        const PKG: &str = "com.example.tidynotes";
+        const CAMERA: &str = "android.permission.CAMERA";
+        let dev = SimDevice::new(DeviceConfig::default(), apps());
+        let boot_uid = dev.android().packages[PKG].uid;
+        let boot_perm = dev.android().packages[PKG].perms[CAMERA].clone();
+        assert!(!boot_perm.granted);
+        // change everything a run changes
+        dev.with_android(|a| {
+            a.launch(PKG, android::Launcher::Shell).expect("launches");
+            a.run_effects(PKG, &[model::Effect::Set("consented".into())], None, 0);
+        });
+        assert_eq!(sh(&dev, &format!("pm grant {PKG} {CAMERA}")).await.2, 0);
+        let extra = AppModel::from_yaml(
+            "package: com.example.later\nlabel: Later\ntype: other\nscreens:\n  - id: s\n",
+            Path::new("later.yaml"),
+        )
+        .expect("model");
+        dev.with_android(|a| a.install(extra, false));
+        dev.with_android(|a| a.force_stop(PKG));
+        dev.with_android(|a| a.launch(PKG, android::Launcher::Shell))
+            .expect("launches");
+        assert_eq!(sh(&dev, "echo hi > /data/local/tmp/x").await.2, 0);
+        let before = dev.clock.now();
+        {
+            let a = dev.android();
+            assert!(a.packages[PKG].flags.contains("consented"));
+            assert!(a.packages[PKG].perms[CAMERA].granted);
+            assert!(!a.packages[PKG].exits.is_empty());
+            assert_eq!(a.foreground_pkg(), PKG);
+            assert!(a.main_pid(PKG).is_some());
+        }
+        assert!(dev.logs.last_seq() > 0);
+
+        dev.reset_to_boot();
+
+        let a = dev.android();
+        let p = &a.packages[PKG];
+        assert!(p.flags.is_empty(), "{:?}", p.flags);
+        assert_eq!(p.perms[CAMERA], boot_perm);
+        assert!(p.exits.is_empty() && p.ops.is_empty());
+        assert_eq!(p.uid, boot_uid);
+        assert!(!a.packages.contains_key("com.example.later"));
+        assert!(a.procs.is_empty());
+        assert_eq!(a.foreground_pkg(), android::LAUNCHER);
+        assert!(a.dialog.is_none());
+        drop(a);
+        assert!(
+            dev.logs
+                .since(0, &[logcat::Buffer::Main, logcat::Buffer::System])
+                .is_empty()
+        );
+        assert!(dev.read("/data/local/tmp/x").is_none());
+        assert!(dev.clock.now() >= before, "time does not go back");
+    }
+
+    #[tokio::test]
+    async fn the_boot_completes_after_its_delay() {
+        let dev = SimDevice::new(
+            DeviceConfig {
+                boot_delay: Some(Duration::from_millis(300)),
+                ..DeviceConfig::default()
+            },
+            apps(),
+        );
+        assert!(!dev.boot_completed());
+        assert_eq!(sh(&dev, "getprop sys.boot_completed").await.0, "\n");
+        assert!(!sh(&dev, "getprop").await.0.contains("[sys.boot_completed]"));
+        let (out, err, code) = sh(&dev, "pm list packages").await;
+        assert_eq!(
+            (out.as_str(), err.as_str(), code),
+            ("", "cmd: Can't find service: package\n", 20)
+        );
+        assert_eq!(sh(&dev, "cmd package list packages").await.2, 20);
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert!(dev.boot_completed());
+        assert_eq!(sh(&dev, "getprop sys.boot_completed").await.0, "1\n");
+        assert_eq!(sh(&dev, "pm list packages").await.2, 0);
+
+        let never = SimDevice::new(
+            DeviceConfig {
+                boot_delay: None,
+                ..DeviceConfig::default()
+            },
+            Vec::new(),
+        );
+        assert!(!never.boot_completed());
+        assert!(SimDevice::new(DeviceConfig::default(), Vec::new()).boot_completed());
+    }
+
+    #[tokio::test]
+    async fn contacts_are_captured_only_while_a_capture_runs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let dev = SimDevice::new(DeviceConfig::default(), apps());
+        let launch = |dev: &SimDevice| {
+            dev.with_android(|a| {
+                a.force_stop("com.example.sdkearly");
+                a.launch("com.example.sdkearly", android::Launcher::Shell)
+            })
+            .expect("launches");
+        };
+        assert_eq!(dev.capturing(), None);
+        launch(&dev);
+        let path = dir.path().join("a.pcap");
+        dev.start_capture(&path).expect("starts");
+        assert_eq!(dev.capturing(), Some(path.clone()));
+        assert_eq!(std::fs::metadata(&path).expect("exists").len(), 24);
+        launch(&dev);
+        let grown = std::fs::metadata(&path).expect("exists").len();
+        assert!(grown > 1600, "{grown}");
+        // a new capture stops the old one
+        let second = dir.path().join("b.pcap");
+        dev.start_capture(&second).expect("starts");
+        launch(&dev);
+        assert_eq!(std::fs::metadata(&path).expect("exists").len(), grown);
+        dev.stop_capture().expect("stops");
+        dev.stop_capture().expect("stopping twice is fine");
+        assert_eq!(dev.capturing(), None);
+        let size = std::fs::metadata(&second).expect("exists").len();
+        launch(&dev);
+        assert_eq!(std::fs::metadata(&second).expect("exists").len(), size);
+        assert!(
+            dev.start_capture(&dir.path().join("no/such/dir/c.pcap"))
+                .is_err()
+        );
     }
 }

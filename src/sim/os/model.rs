@@ -251,7 +251,51 @@ pub enum Effect {
     /// `start_process: {suffix: ":pushcore", service: ".jpush.PushService"}`
     /// (or `provider: CLASS`): starts the process for that component.
     StartProcessFor(ProcessStart),
+    /// `contact: {host: stats.jpush.cn, via: tls}`: the app connects to a
+    /// host. Seen only in a network capture (`SimDevice::start_capture`):
+    /// the DNS lookup, then for `tls` a TCP handshake to 443 and a
+    /// ClientHello naming the host, for `http` a handshake to 80 and a
+    /// `GET /`; `dns` is the lookup alone.
+    Contact(Contact),
     If(IfFlag),
+}
+
+/// How an app reaches a host (`contact.via`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// HTTPS: a TLS ClientHello with the host's SNI on port 443.
+    #[default]
+    Tls,
+    /// Plain HTTP: `GET / HTTP/1.1` with `Host:` on port 80.
+    Http,
+    /// Only the DNS lookup.
+    Dns,
+}
+
+/// The value of a `contact` effect.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// A DNS name (`stats.jpush.cn`).
+    pub host: String,
+    #[serde(default)]
+    pub via: Via,
+}
+
+/// Whether `host` is a DNS name a lookup can carry: dot-separated labels
+/// of 1 to 63 letters, digits and `-` (not at either end), 253 characters
+/// at most, at least two labels (RFC 1035 section 2.3.1).
+fn valid_host(host: &str) -> bool {
+    host.len() <= 253
+        && host.split('.').count() >= 2
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 /// The map form of `start_process`: a process of the app (its manifest's
@@ -443,6 +487,7 @@ const MAP_EFFECTS: &[&str] = &[
     "appop",
     "log",
     "start_process",
+    "contact",
     "if",
 ];
 
@@ -497,6 +542,7 @@ impl<'de> serde::de::Visitor<'de> for EffectVisitor {
                 StartProcessValue::Suffix(s) => Effect::StartProcess(s),
                 StartProcessValue::Map(p) => Effect::StartProcessFor(p),
             },
+            "contact" => Effect::Contact(map.next_value()?),
             "if" => Effect::If(map.next_value()?),
             other => {
                 return Err(A::Error::custom(format!(
@@ -854,6 +900,15 @@ impl AppModel {
                         ));
                     }
                 }
+                Effect::Contact(c) if !valid_host(&c.host) => {
+                    return Err((
+                        format!("{k}.contact.host"),
+                        format!(
+                            "`{}` is not a host name (dot-separated labels of letters, digits and `-`, like `stats.jpush.cn`)",
+                            c.host
+                        ),
+                    ));
+                }
                 Effect::If(c) => {
                     self.check_effects(&format!("{k}.then"), &c.then, in_tap)?;
                     self.check_effects(&format!("{k}.else"), &c.otherwise, in_tap)?;
@@ -905,6 +960,46 @@ mod tests {
             r#"if: {flag: consented, then: [start_process: {suffix: ":p", service: "Svc$Inner"}]}"#,
         )
         .expect("loads");
+    }
+
+    #[test]
+    fn contact_names_a_host_and_how() {
+        let m = app("contact: {host: stats.jpush.cn}").expect("loads");
+        assert_eq!(
+            m.on_launch,
+            vec![Effect::Contact(Contact {
+                host: "stats.jpush.cn".into(),
+                via: Via::Tls,
+            })]
+        );
+        let m = app("contact: {host: ulogs.umeng.com, via: http}").expect("loads");
+        assert!(matches!(&m.on_launch[0], Effect::Contact(c) if c.via == Via::Http));
+        for (effect, key, message) in [
+            (
+                "contact: {host: localhost}",
+                "on_launch[0].contact.host",
+                "not a host name",
+            ),
+            (
+                "contact: {host: \"a..b\"}",
+                "on_launch[0].contact.host",
+                "not a host name",
+            ),
+            (
+                "contact: {host: a.b, via: ftp}",
+                "on_launch[0].contact.via",
+                "unknown variant",
+            ),
+            (
+                "contact: {hots: a.b}",
+                "on_launch[0].contact.hots",
+                "unknown field",
+            ),
+        ] {
+            let e = app(effect).expect_err(effect);
+            assert_eq!(e.key, key, "{effect}: {e}");
+            assert!(e.message.contains(message), "{effect}: {e}");
+        }
     }
 
     #[test]
