@@ -18,6 +18,7 @@ pub mod engine;
 pub mod evidence;
 pub mod exit;
 pub mod history;
+pub mod net;
 pub mod report;
 pub mod scenario;
 pub mod screen;

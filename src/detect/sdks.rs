@@ -2,11 +2,13 @@
 //! analytics, ads, crash reporting, social login, attribution) with the
 //! traces a tester without root sees of them in logcat: the process-name
 //! suffixes their components declare, the class-name prefixes of those
-//! components, and the log tags they write. Loaded from
+//! components, and the log tags they write; and the domains their clients
+//! contact, seen in a packet capture. Loaded from
 //! `scenarios/builtin/sdks.yaml` (embedded) and an optional user file that
 //! adds or replaces SDKs by id ([`Sdks::with_file`]); answers which SDK a
-//! process start ([`Sdks::by_process`]) or a log tag ([`Sdks::by_tag`])
-//! belongs to, for `share-without-consent`. Format and table:
+//! process start ([`Sdks::by_process`]), a log tag ([`Sdks::by_tag`]) or a
+//! contacted host ([`Sdks::by_domain`]) belongs to, for
+//! `share-without-consent`. Format and table:
 //! `docs/sdks.md`. Pure: the only I/O is reading the user's file. The
 //! located-error plumbing is shared with the app-type table
 //! (`apptypes.rs`).
@@ -33,6 +35,59 @@ const GENERIC_SUFFIXES: &[&str] = &[":push", ":remote", ":service", ":core", ":s
 
 /// Log tags too generic to name an SDK.
 const GENERIC_TAGS: &[&str] = &["Sdk", "SDK", "sdk", "Push", "push", "Log", "App", "main"];
+
+/// Domains that name no SDK: public suffixes under which anyone registers
+/// (`com.cn`), and shared infrastructure that hosts everyone (clouds, CDNs,
+/// a vendor's umbrella domain with all its products). An SDK may list a
+/// host under them (`bugly.qq.com`, `firebaselogging-pa.googleapis.com`),
+/// never the domain itself.
+const GENERIC_DOMAINS: &[&str] = &[
+    // Public suffixes of two labels.
+    "com.cn",
+    "net.cn",
+    "org.cn",
+    "gov.cn",
+    "edu.cn",
+    "ac.cn",
+    "com.hk",
+    "com.tw",
+    "co.uk",
+    "co.jp",
+    "co.kr",
+    "com.au",
+    "com.br",
+    "appspot.com",
+    "github.io",
+    // Shared infrastructure and umbrella domains.
+    "qq.com",
+    "tencent.com",
+    "baidu.com",
+    "alibaba.com",
+    "taobao.com",
+    "bytedance.com",
+    "google.com",
+    "googleapis.com",
+    "gstatic.com",
+    "googleusercontent.com",
+    "facebook.com",
+    "fbcdn.net",
+    "apple.com",
+    "microsoft.com",
+    "amazonaws.com",
+    "amazon.com",
+    "cloudfront.net",
+    "aliyuncs.com",
+    "alicdn.com",
+    "myqcloud.com",
+    "tencent-cloud.net",
+    "akamaized.net",
+    "akamaihd.net",
+    "akamai.net",
+    "edgekey.net",
+    "azureedge.net",
+    "cloudflare.com",
+    "fastly.net",
+];
 
 /// What an SDK does for the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -80,6 +135,11 @@ pub struct Sdk {
     /// Log tags it writes, exact and case-sensitive.
     #[serde(default)]
     pub log_tags: Vec<String>,
+    /// Registrable domains or host suffixes its client contacts
+    /// (`jpush.cn`), lower-case; a host matches on label boundaries
+    /// (`stats.jpush.cn` matches `jpush.cn`, `notjpush.cn` does not).
+    #[serde(default)]
+    pub domains: Vec<String>,
     /// Integration docs or manifests the entry was checked against.
     #[serde(default)]
     pub sources: Vec<String>,
@@ -121,6 +181,8 @@ pub struct Sdks {
     tags: HashMap<String, usize>,
     /// Prefix → SDK, longest first.
     prefixes: Vec<(String, usize)>,
+    /// Domain → SDK.
+    domains: HashMap<String, usize>,
 }
 
 impl Sdks {
@@ -214,6 +276,21 @@ impl Sdks {
     pub fn by_tag(&self, tag: &str) -> Option<&Sdk> {
         self.tags.get(tag).map(|&i| &self.list[i])
     }
+
+    /// The SDK a contacted host belongs to: the SDK with the longest listed
+    /// domain that is the host or a suffix of it on a label boundary
+    /// (`stats.jpush.cn` → `jpush.cn`; `notjpush.cn` matches nothing).
+    /// Case-insensitive; a trailing dot is ignored.
+    pub fn by_domain(&self, host: &str) -> Option<&Sdk> {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        let mut rest = host.as_str();
+        loop {
+            if let Some(&i) = self.domains.get(rest) {
+                return self.list.get(i);
+            }
+            rest = rest.split_once('.')?.1;
+        }
+    }
 }
 
 /// The class of a started component of `package` (`pkg/cls`, `pkg/.Cls`,
@@ -262,6 +339,7 @@ fn claims(s: &Sdk) -> Vec<(String, &str, Claim)> {
         ("process_suffixes", &s.process_suffixes, Claim::Suffix),
         ("component_prefixes", &s.component_prefixes, Claim::Prefix),
         ("log_tags", &s.log_tags, Claim::Tag),
+        ("domains", &s.domains, Claim::Domain),
     ] {
         out.extend(
             list.iter()
@@ -278,6 +356,7 @@ enum Claim {
     Suffix,
     Prefix,
     Tag,
+    Domain,
 }
 
 /// Checks every SDK and builds the lookups. `origins[i]` is the position of
@@ -310,7 +389,7 @@ fn assemble(sdks: Vec<Sdk>, origins: &[Option<usize>], at: &Positions) -> Result
                     return Err(at.problem(
                         &key(mine, &field),
                         format!(
-                            "`{value}` is already claimed by the SDK `{}`; a suffix, prefix, tag or id names one SDK",
+                            "`{value}` is already claimed by the SDK `{}`; a suffix, prefix, tag, domain or id names one SDK",
                             sdks[other].id
                         ),
                     ));
@@ -325,8 +404,10 @@ fn assemble(sdks: Vec<Sdk>, origins: &[Option<usize>], at: &Positions) -> Result
     let mut suffixes = HashMap::new();
     let mut tags = HashMap::new();
     let mut prefixes = Vec::new();
+    let mut domains = HashMap::new();
     for (i, s) in sdks.iter().enumerate() {
         suffixes.extend(s.process_suffixes.iter().map(|x| (x.clone(), i)));
+        domains.extend(s.domains.iter().map(|x| (x.clone(), i)));
         tags.extend(s.log_tags.iter().map(|x| (x.clone(), i)));
         prefixes.extend(s.component_prefixes.iter().map(|x| (x.clone(), i)));
     }
@@ -337,6 +418,7 @@ fn assemble(sdks: Vec<Sdk>, origins: &[Option<usize>], at: &Positions) -> Result
         suffixes,
         tags,
         prefixes,
+        domains,
     })
 }
 
@@ -356,11 +438,15 @@ fn check_sdk(s: &Sdk, key: &dyn Fn(&str) -> String, at: &Positions) -> Result<()
             return Err(at.problem(&key(field), format!("`{}` has an empty {field}", s.id)));
         }
     }
-    if s.process_suffixes.is_empty() && s.component_prefixes.is_empty() && s.log_tags.is_empty() {
+    if s.process_suffixes.is_empty()
+        && s.component_prefixes.is_empty()
+        && s.log_tags.is_empty()
+        && s.domains.is_empty()
+    {
         return Err(at.problem(
             &key("id"),
             format!(
-                "`{}` names no evidence; give at least one of process_suffixes, component_prefixes or log_tags",
+                "`{}` names no evidence; give at least one of process_suffixes, component_prefixes, log_tags or domains",
                 s.id
             ),
         ));
@@ -424,6 +510,38 @@ fn check_sdk(s: &Sdk, key: &dyn Fn(&str) -> String, at: &Positions) -> Result<()
             ));
         }
     }
+    for (j, x) in s.domains.iter().enumerate() {
+        check_domain(x).map_err(|m| at.problem(&key(&format!("domains[{j}]")), m))?;
+    }
+    Ok(())
+}
+
+/// A listed domain: lower-case host syntax, at least two labels, not a
+/// public suffix or shared infrastructure.
+fn check_domain(x: &str) -> Result<(), String> {
+    let labels_ok = x.split('.').all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    });
+    if !labels_ok || x.len() > 253 {
+        return Err(format!(
+            "`{x}` is not a domain (lower-case letters, digits and hyphens in dot-separated labels, like `jpush.cn`; no scheme, port, path or trailing dot)"
+        ));
+    }
+    if !x.contains('.') {
+        return Err(format!(
+            "`{x}` has no dot: a top-level domain names no SDK; give the SDK's registrable domain, like `jpush.cn`"
+        ));
+    }
+    if GENERIC_DOMAINS.contains(&x) {
+        return Err(format!(
+            "`{x}` is too generic: it is a public suffix or shared infrastructure that hosts many vendors; list the SDK's own host under it (like `bugly.qq.com`)"
+        ));
+    }
     Ok(())
 }
 
@@ -449,11 +567,105 @@ mod tests {
             assert!(
                 !(s.process_suffixes.is_empty()
                     && s.component_prefixes.is_empty()
-                    && s.log_tags.is_empty()),
+                    && s.log_tags.is_empty()
+                    && s.domains.is_empty()),
                 "{}",
                 s.id
             );
         }
+    }
+
+    #[test]
+    fn a_host_matches_its_sdk_s_domain_on_label_boundaries() {
+        let s = Sdks::builtin();
+        let id = |h: &str| s.by_domain(h).map(|x| x.id.clone());
+        assert_eq!(id("stats.jpush.cn").as_deref(), Some("jpush"));
+        assert_eq!(id("jpush.cn").as_deref(), Some("jpush"));
+        assert_eq!(id("STATS.JPush.CN.").as_deref(), Some("jpush"));
+        assert_eq!(id("ulogs.umeng.com").as_deref(), Some("umeng"));
+        assert_eq!(id("notjpush.cn"), None);
+        assert_eq!(id("jpush.cn.evil.example"), None);
+        assert_eq!(id("cn"), None);
+        assert_eq!(id(""), None);
+        assert_eq!(id("."), None);
+        // Shared infrastructure names nobody; a listed host under it does.
+        assert_eq!(id("qq.com"), None);
+        assert_eq!(id("www.qq.com"), None);
+        assert_eq!(id("android.bugly.qq.com").as_deref(), Some("tencent-bugly"));
+        assert_eq!(id("googleapis.com"), None);
+    }
+
+    #[test]
+    fn the_longest_listed_domain_wins() {
+        let text = ONE.replace("    sources:", "    domains: [acme.example]\n    sources:")
+            + "  - id: acme-ads
+    name: Acme Ads
+    vendor: Acme
+    kind: ads
+    domains: [ads.acme.example]
+    sources: [https://acme.example/ads]
+";
+        let s = Sdks::from_yaml(&text, "mine.yaml").unwrap();
+        let id = |h: &str| s.by_domain(h).map(|x| x.id.clone());
+        assert_eq!(id("x.ads.acme.example").as_deref(), Some("acme-ads"));
+        assert_eq!(id("ads.acme.example").as_deref(), Some("acme-ads"));
+        assert_eq!(id("push.acme.example").as_deref(), Some("acme-push"));
+        assert_eq!(id("badsacme.example"), None);
+        assert_eq!(
+            s.all()[1].process_suffixes.len(),
+            0,
+            "domains alone are evidence"
+        );
+    }
+
+    #[test]
+    fn bad_domains_are_refused_with_their_line_and_key() {
+        let e = |domains: &str| {
+            let text = ONE.replace(
+                "    sources:",
+                &format!("    domains: {domains}\n    sources:"),
+            );
+            Sdks::from_yaml(&text, "mine.yaml").unwrap_err().to_string()
+        };
+        let m = e("[acme.example, cn]");
+        assert!(m.starts_with("mine.yaml:11:29: sdks[0].domains[1]:"), "{m}");
+        assert!(m.contains("no dot"), "{m}");
+        for generic in ["com.cn", "qq.com", "googleapis.com", "amazonaws.com"] {
+            let m = e(&format!("[{generic}]"));
+            assert!(
+                m.starts_with("mine.yaml:11:")
+                    && m.contains("sdks[0].domains[0]")
+                    && m.contains("too generic"),
+                "{m}"
+            );
+        }
+        for bad in [
+            "Acme.example",
+            "https://acme.example",
+            "acme.example.",
+            "acme..example",
+            "acme.example:443",
+        ] {
+            let m = e(&format!("[\"{bad}\"]"));
+            assert!(
+                m.contains("sdks[0].domains[0]") && m.contains("is not a domain"),
+                "{m}"
+            );
+        }
+        // Claimed by two SDKs: the built-in JPush, and the user's file.
+        let text = ONE.replace(
+            "    sources:",
+            "    domains: [acme.example, jpush.cn]\n    sources:",
+        );
+        let m = Sdks::with_text(&text, "mine.yaml").unwrap_err().to_string();
+        assert!(m.starts_with("mine.yaml:11:29: sdks[0].domains[1]:"), "{m}");
+        assert!(m.contains("jpush") && m.contains("already claimed"), "{m}");
+        // A hosting domain under a shared one is allowed.
+        let ok = ONE.replace(
+            "    sources:",
+            "    domains: [acme.aliyuncs.com]\n    sources:",
+        );
+        assert!(Sdks::from_yaml(&ok, "mine.yaml").is_ok());
     }
 
     #[test]
