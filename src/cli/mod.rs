@@ -15,6 +15,7 @@ mod parse;
 mod report;
 mod run;
 mod sim;
+mod standin;
 mod validate;
 
 use std::io::IsTerminal;
@@ -124,6 +125,9 @@ pub enum Command {
     Match(match_cmd::MatchArgs),
     /// Show what a screen is (permission, crash, consent dialog, ...) and what its buttons do, from a saved dump or a device.
     Inspect(inspect::InspectArgs),
+    /// Stand in for the Android emulator executable (tests' fake SDK; see docs/sim.md).
+    #[command(name = "emulator-standin", hide = true)]
+    EmulatorStandin(standin::StandinArgs),
     /// Print a JSON Schema: scenario files, run.json, verdicts, app lists, report.json.
     Schema {
         /// Which schema.
@@ -174,6 +178,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Simctl(args) => sim::simctl(&args),
         Command::Match(args) => match_cmd::run(&args),
         Command::Inspect(args) => inspect::run(&args),
+        Command::EmulatorStandin(args) => standin::run(&args),
         Command::Schema { of } => {
             print_stdout(&match of {
                 SchemaOf::Scenario => crate::scenario::schema_json(),

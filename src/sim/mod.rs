@@ -12,11 +12,14 @@
 //! - [`ctl`]: `simctl`, the control protocol for fault injection;
 //! - [`os`]: the Android surface (shell commands, system services,
 //!   permission dialog, logcat, appops, exit-info, fixture apps);
-//! - [`runner`]: boots devices, serves them, answers `simctl`.
+//! - [`runner`]: boots devices, serves them, answers `simctl`;
+//! - [`emulator`]: the stand-in for the Android emulator executable
+//!   (`consentry emulator-standin`): its command line, console and AVDs.
 
 pub mod adbd;
 pub mod backend;
 pub mod ctl;
+pub mod emulator;
 pub mod os;
 pub mod render;
 pub mod runner;

@@ -262,7 +262,7 @@ impl SimDevice {
 
     /// Writes the apps' contacts to the capture, or drops them when none
     /// runs (an app's traffic is not seen without one).
-    fn record_contacts(&self, contacts: Vec<model::Contact>) {
+    fn record_contacts(&self, contacts: &[model::Contact]) {
         if contacts.is_empty() {
             return;
         }
@@ -271,7 +271,7 @@ impl SimDevice {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(cap) = c.as_mut() {
-            for contact in &contacts {
+            for contact in contacts {
                 if let Err(e) = cap.contact(contact) {
                     tracing::warn!("network capture: {e}; capture stopped");
                     *c = None;
@@ -347,7 +347,7 @@ impl SimDevice {
                 std::mem::take(&mut a.contacts),
             )
         };
-        self.record_contacts(contacts);
+        self.record_contacts(&contacts);
         for s in starts {
             self.start_timer(s);
         }
