@@ -14,6 +14,7 @@ pub mod cli;
 pub mod datafile;
 pub mod detect;
 pub mod device;
+pub mod emulator;
 pub mod engine;
 pub mod evidence;
 pub mod exit;

@@ -96,6 +96,7 @@ fn attempt(number: u32, end: AttemptEnd) -> Attempt {
         finished: "2026-12-02T05:19:00Z".into(),
         end,
         detail: (end == AttemptEnd::DeviceLost).then(|| "emulator-5554 went offline".into()),
+        reset: None,
     }
 }
 

@@ -29,7 +29,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::detect::Context;
-use crate::device::{AdbDevice, AdbServer, Device};
+use crate::device::host::Reset;
+use crate::device::{AdbDevice, AdbServer, Device, DeviceHost};
 use crate::engine::{Console, Events, RunOptions};
 use crate::report::{AppResult, AppStatus, Attempt, AttemptEnd, DeviceEntry, RunInfo};
 use crate::suite::Suite;
@@ -90,6 +91,9 @@ pub struct Batch {
 pub struct PoolDevice {
     pub id: DeviceId,
     pub dev: AdbDevice,
+    /// The emulator the batch started for it, which resets it before each
+    /// app, captures its network and boots it again when it is lost.
+    pub host: Option<Arc<dyn DeviceHost>>,
 }
 
 /// How a batch ended.
@@ -144,6 +148,8 @@ struct Done {
     ended: Ended,
     started: String,
     elapsed: Duration,
+    /// How the device was made clean (see [`Attempt::reset`]).
+    reset: Option<String>,
 }
 
 /// Runs the batch over `devices` (each on `servers[id.0]`) and returns
@@ -333,6 +339,7 @@ fn settle(
         ended,
         started,
         elapsed,
+        reset,
     } = done;
     let number = u32::try_from(job.attempts.len()).unwrap_or(u32::MAX) + 1;
     let now = crate::engine::now_rfc3339();
@@ -344,6 +351,7 @@ fn settle(
             finished: now.clone(),
             end,
             detail,
+            reset: reset.clone(),
         });
     };
     match ended {
@@ -480,11 +488,31 @@ async fn attempt(
     let started = crate::engine::now_rfc3339();
     let clock = Instant::now();
     let losses = states.borrow().losses(&device.id);
+    let reset = std::sync::Mutex::new(None::<String>);
     let work = async {
         let key = job.app.key();
         let Some(out) = b.dir.attempt_dir(&key, number) else {
             return Ended::Failed(format!("`{key}` cannot name a directory"));
         };
+        if let Some(host) = &device.host {
+            // A clean device for each app: its snapshot, where it has one.
+            match host.reset().await {
+                Ok(Reset::Snapshot(name)) => {
+                    progress.step(&device.id.1, &key, &format!("snapshot {name} loaded"));
+                    *reset
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(format!("snapshot {name}"));
+                }
+                Ok(Reset::Reinstall) => {
+                    *reset
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some("reinstall".into());
+                }
+                Err(e) => return Ended::Lost(format!("resetting the emulator: {e}")),
+            }
+        }
         let mut package = job.app.package.clone();
         if package.is_empty() {
             // An APK whose package the list does not name: install it once
@@ -525,6 +553,7 @@ async fn attempt(
             }
         }
         opts.interrupt = Arc::clone(&abort);
+        opts.host.clone_from(&device.host);
         let serial = device.id.1.clone();
         let hook_progress = Arc::clone(&progress);
         let hook_key = key.clone();
@@ -589,12 +618,18 @@ async fn attempt(
         }
         e => e,
     };
+    if let (Ended::Lost(_), Some(host)) = (&ended, &device.host) {
+        host.lost();
+    }
     Done {
         slot,
         job,
         ended,
         started,
         elapsed: clock.elapsed(),
+        reset: reset
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
     }
 }
 

@@ -220,6 +220,7 @@ mod tests {
                 finished: "2026-12-02T00:01:00Z".into(),
                 end: AttemptEnd::Failed,
                 detail: Some("not installed".into()),
+                reset: None,
             }],
             problems: Vec::new(),
         }

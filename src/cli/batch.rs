@@ -18,12 +18,14 @@ use std::time::Duration;
 use clap::Args;
 
 use super::GlobalArgs;
+use super::emulator::AvdArgs;
 use super::run::EngineArgs;
 use crate::batch::apps::{self, App, Checks};
 use crate::batch::shard::Shard;
 use crate::batch::store::BatchDir;
 use crate::batch::{self, Batch, Interrupt, PoolDevice};
 use crate::device::{AdbDevice, AdbServer, ServerAddr, discover};
+use crate::emulator::Fleet;
 use crate::exit::Exit;
 use crate::report::{self, Format, Report, RunInfo};
 
@@ -77,6 +79,17 @@ pub struct BatchArgs {
     #[arg(long)]
     pub no_restart_adb: bool,
     #[command(flatten)]
+    pub emulator: AvdArgs,
+    /// With --avd: how many instances of it to boot for the pool (the
+    /// pool is then these instances, whatever --devices says).
+    #[arg(long, default_value_t = 1, value_name = "N", requires = "avd")]
+    pub emulators: usize,
+    /// With --avd: capture each run's network traffic into its run
+    /// directory (`network.pcap`) and judge sharing from it
+    /// (docs/network.md).
+    #[arg(long, requires = "avd")]
+    pub capture_network: bool,
+    #[command(flatten)]
     pub engine: EngineArgs,
 }
 
@@ -111,14 +124,26 @@ pub(super) fn run(args: &BatchArgs, global: &GlobalArgs) -> Exit {
         }
     };
     rt.block_on(async {
-        let prepared = match prepare(args).await {
+        let mut prepared = match prepare(args).await {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("consentry batch: {e}");
                 return Exit::Usage;
             }
         };
-        execute(args, global, prepared).await
+        let fleet = if args.emulator.avd.is_some() && !prepared.batch.todo.is_empty() {
+            match boot_fleet(args, global, &mut prepared).await {
+                Ok(f) => Some(f),
+                Err(exit) => return exit,
+            }
+        } else {
+            None
+        };
+        let exit = execute(args, global, prepared).await;
+        if let Some(f) = fleet {
+            f.stop().await;
+        }
+        exit
     })
 }
 
@@ -127,6 +152,64 @@ struct Prepared {
     servers: Vec<AdbServer>,
     devices: Vec<PoolDevice>,
     already: usize,
+    /// Where the emulators' messages go once the batch's progress exists.
+    progress: Arc<std::sync::OnceLock<Arc<batch::progress::Progress>>>,
+}
+
+/// Boots the batch's emulators (`--avd`), which become its pool. Ctrl-C
+/// while they boot stops them and exits 130.
+async fn boot_fleet(
+    args: &BatchArgs,
+    global: &GlobalArgs,
+    p: &mut Prepared,
+) -> Result<Fleet, Exit> {
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("consentry batch: {e}");
+        Exit::Usage
+    };
+    let Some(server) = p.servers.first().cloned() else {
+        return Err(fail(&"no adb server"));
+    };
+    if args.emulators == 0 {
+        return Err(fail(&"--emulators must be at least 1"));
+    }
+    let timeouts = args.engine.timeouts().map_err(|e| fail(&e))?;
+    let work = p.batch.dir.root().join("emulators");
+    let spec = args
+        .emulator
+        .spec(server.clone(), timeouts, work, args.capture_network)
+        .await
+        .map_err(|e| fail(&e))?;
+    let slot = Arc::clone(&p.progress);
+    let notes: Arc<dyn Fn(&str) + Send + Sync> = Arc::new(move |m: &str| match slot.get() {
+        Some(progress) => progress.note(&format!("consentry batch: {m}")),
+        None => eprintln!("consentry batch: {m}"),
+    });
+    if global.quiet == 0 {
+        eprintln!(
+            "consentry batch: booting {} instance(s) of AVD {}",
+            args.emulators, spec.avd
+        );
+    }
+    let fleet = tokio::select! {
+        f = Fleet::boot(spec, args.emulators, args.emulator.emulator_port, notes) => f.map_err(|e| fail(&e))?,
+        _ = tokio::signal::ctrl_c() => {
+            // Dropping the boot kills what it started.
+            eprintln!("consentry batch: interrupted while the emulators booted; they are stopped");
+            return Err(Exit::Interrupted);
+        }
+    };
+    p.devices = fleet
+        .serials()
+        .into_iter()
+        .zip(fleet.hosts())
+        .map(|(serial, host)| PoolDevice {
+            dev: AdbDevice::new(server.clone(), serial.clone(), timeouts),
+            id: (0, serial),
+            host: Some(host),
+        })
+        .collect();
+    Ok(fleet)
 }
 
 /// The suite a batch runs, written into the batch directory when built in.
@@ -304,8 +387,9 @@ async fn prepare(args: &BatchArgs) -> Result<Prepared, String> {
             .collect::<Result<_, _>>()?
     };
     let servers: Vec<AdbServer> = addrs.into_iter().map(AdbServer::new).collect();
-    // A shard with nothing (left) to do needs no device.
-    let devices = if todo.is_empty() {
+    // A shard with nothing (left) to do needs no device; with --avd the
+    // pool is the emulators booted next.
+    let devices = if todo.is_empty() || args.emulator.avd.is_some() {
         Vec::new()
     } else {
         pick_devices(&servers, &args.devices, timeouts).await?
@@ -328,6 +412,7 @@ async fn prepare(args: &BatchArgs) -> Result<Prepared, String> {
         servers,
         devices,
         already,
+        progress: Arc::default(),
     })
 }
 
@@ -392,6 +477,7 @@ async fn pick_devices(
         .map(|(i, serial)| PoolDevice {
             dev: AdbDevice::new(servers[i].clone(), serial.clone(), timeouts),
             id: (i, serial),
+            host: None,
         })
         .collect())
 }
@@ -406,6 +492,7 @@ async fn execute(args: &BatchArgs, global: &GlobalArgs, p: Prepared) -> Exit {
         std::io::stderr().is_terminal(),
         quiet,
     ));
+    let _ = p.progress.set(Arc::clone(&progress));
     if !quiet {
         eprintln!(
             "consentry batch: {} app(s) to judge ({} done already) on {} device(s) into {}",
@@ -422,6 +509,8 @@ async fn execute(args: &BatchArgs, global: &GlobalArgs, p: Prepared) -> Exit {
             while tokio::signal::ctrl_c().await.is_ok() {
                 interrupt.press();
                 if interrupt.count() >= 3 {
+                    // Exiting now runs no destructor: end the emulators first.
+                    crate::emulator::instance::kill_all();
                     std::process::exit(i32::from(Exit::Interrupted.code()));
                 }
             }

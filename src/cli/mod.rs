@@ -8,6 +8,7 @@
 mod analyze;
 mod batch;
 mod devices;
+mod emulator;
 mod history;
 mod inspect;
 mod match_cmd;
@@ -107,6 +108,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run a suite over an app list on a pool of devices: verdicts per app, reports, history (docs/batch.md).
     Batch(batch::BatchArgs),
+    /// Android emulators: list the SDK's AVDs, boot instances headless, stop them (docs/emulators.md).
+    Emulator(emulator::EmulatorArgs),
     /// Re-judge saved run directories offline, without a device: the verdict per category (docs/categories.md).
     Analyze(analyze::AnalyzeArgs),
     /// List the adb server's devices with their state, model, SDK level and usability; exits 0 when one is usable.
@@ -169,6 +172,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Validate(args) => validate::run(&args, &cli.global),
         Command::Run(args) => run::run(&args, &cli.global),
         Command::Analyze(args) => analyze::run(&args, &cli.global),
+        Command::Emulator(args) => emulator::run(&args),
         Command::Batch(args) => batch::run(&args, &cli.global),
         Command::Report(args) => report::run(&args, &cli.global),
         Command::History(args) => history::run(&args),

@@ -2,7 +2,8 @@
 //! its ADB implementation ([`AdbDevice`], through the adb server's host
 //! protocol in [`server`]), the logcat ring buffer ([`logbuf`]) and stream
 //! ([`logcat`]), discovery ([`discover`]) and the device pool with leases
-//! ([`pool`]).
+//! ([`pool`]), and the [`DeviceHost`] contract with whatever runs the
+//! device (an emulator the controller started).
 //!
 //! [`Device`] has a few required primitives (shell with exit status, exec,
 //! push/pull, a logcat stream) and builds every operation the engine needs
@@ -15,6 +16,7 @@
 pub mod adb;
 pub mod discover;
 pub mod error;
+pub mod host;
 pub mod logbuf;
 pub mod logcat;
 pub mod pool;
@@ -29,6 +31,7 @@ use serde::Serialize;
 pub use adb::AdbDevice;
 use error::BUSY_DUMP;
 pub use error::{DeviceError, ErrorKind, Result};
+pub use host::DeviceHost;
 pub use logcat::{Logcat, LogcatOptions};
 pub use pool::{Lease, Pool};
 pub use server::{AdbServer, ServerAddr, ShellOutput};

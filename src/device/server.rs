@@ -49,6 +49,16 @@ impl Default for ServerAddr {
 }
 
 impl ServerAddr {
+    /// Whether the server runs on this machine (a loopback address or
+    /// `localhost`), so that processes started here can reach it.
+    pub fn is_local(&self) -> bool {
+        self.host == "localhost"
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// `host:port`, `[v6]:port`, `tcp:host:port`, `tcp:port` or `port`.
     pub fn parse(text: &str) -> std::result::Result<Self, String> {
         let t = text.trim();

@@ -76,6 +76,10 @@ pub struct RunOptions {
     /// Set (by Ctrl-C) to stop the run at the next step or wait; the run
     /// directory is still written, with the status `error`.
     pub interrupt: Arc<std::sync::atomic::AtomicBool>,
+    /// What runs the device, when the controller does (an emulator it
+    /// started): the run asks it to capture the network into
+    /// `network.pcap` when it captures.
+    pub host: Option<Arc<dyn crate::device::DeviceHost>>,
 }
 
 impl RunOptions {
@@ -92,6 +96,7 @@ impl RunOptions {
             find_timeout: Duration::from_secs(10),
             time_scale: 1.0,
             interrupt: Arc::default(),
+            host: None,
         }
     }
 
@@ -291,6 +296,7 @@ pub async fn run<D: Device>(
         explorations: Vec::new(),
         expectations: Vec::new(),
         logcat: evidence::LogcatInfo::default(),
+        network: None,
         counters: evidence::Counters::default(),
     };
     let mut ctx = Ctx {
@@ -322,6 +328,7 @@ pub async fn run<D: Device>(
         "app": opts.package, "device": dev.serial(), "dir": opts.out,
     }));
     let drain = ctx.start_logcat().await;
+    ctx.start_capture().await;
     let result = match ctx.setup(scenario).await {
         Ok(()) => ctx.body(scenario, &env).await,
         Err(f) => Err(f),
@@ -332,6 +339,7 @@ pub async fn run<D: Device>(
     if !result.as_ref().is_err_and(|f| f.device) {
         ctx.end_snapshots().await;
     }
+    ctx.stop_capture().await;
     if let Some(d) = drain {
         d.finish(&mut ctx.run.logcat).await;
     }
@@ -428,6 +436,64 @@ impl<D: Device> Ctx<'_, D> {
     /// Milliseconds since the run started.
     pub(crate) fn ms(&self) -> u64 {
         u64::try_from(self.t0.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Asks the device's host to capture the network into `network.pcap`,
+    /// when it captures.
+    async fn start_capture(&mut self) {
+        let Some(host) = self.opts.host.clone().filter(|h| h.captures_network()) else {
+            return;
+        };
+        let path = std::path::absolute(self.dir.root().join("network.pcap"))
+            .unwrap_or_else(|_| self.dir.root().join("network.pcap"));
+        let started_unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let mut info = evidence::NetworkInfo {
+            started_ms: self.ms(),
+            started_unix_ms,
+            ..evidence::NetworkInfo::default()
+        };
+        match host.capture_start(&path).await {
+            Ok(()) => info.file = Some("network.pcap".into()),
+            Err(e) => info.error = Some(format!("not started: {e}")),
+        }
+        self.run.network = Some(info);
+    }
+
+    /// Ends the run's capture, and masks secret values in it (an app may
+    /// send a typed password in clear).
+    async fn stop_capture(&mut self) {
+        let Some(host) = self.opts.host.clone() else {
+            return;
+        };
+        let ended = self.ms();
+        let Some(info) = self.run.network.as_mut() else {
+            return;
+        };
+        if info.file.is_none() {
+            return;
+        }
+        info.ended_ms = Some(ended);
+        if let Err(e) = host.capture_stop().await {
+            info.error = Some(format!("not ended cleanly: {e}"));
+        }
+        if self.dir.redactor.is_empty() {
+            return;
+        }
+        let path = self.dir.root().join("network.pcap");
+        match std::fs::read(&path) {
+            Ok(mut data) => {
+                if self.dir.redactor.bytes(&mut data) > 0 {
+                    if let Err(e) = self.dir.write("network.pcap", &data) {
+                        info.error = Some(format!("secrets could not be masked: {e}"));
+                        let _ = std::fs::remove_file(&path);
+                        info.file = None;
+                    }
+                }
+            }
+            Err(e) => info.error = Some(format!("not written: {e}")),
+        }
     }
 
     async fn start_logcat(&mut self) -> Option<Drain> {

@@ -60,6 +60,32 @@ impl Redactor {
         out
     }
 
+    /// Masks every secret value in `data` in place, byte for byte (each
+    /// byte of a hit becomes `*`), so that a binary file such as a packet
+    /// capture keeps its lengths and stays readable. Returns the hits.
+    pub fn bytes(&self, data: &mut [u8]) -> usize {
+        let mut hits = 0;
+        for s in &self.secrets {
+            for form in forms(s) {
+                let needle = form.as_bytes();
+                if needle.is_empty() || needle.len() > data.len() {
+                    continue;
+                }
+                let mut i = 0;
+                while i + needle.len() <= data.len() {
+                    if data[i..].starts_with(needle) {
+                        data[i..i + needle.len()].fill(b'*');
+                        hits += 1;
+                        i += needle.len();
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+        }
+        hits
+    }
+
     /// Whether `text` holds a secret value.
     pub fn hits(&self, text: &str) -> bool {
         self.secrets
@@ -272,6 +298,24 @@ impl Events {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_in_binary_data_are_masked_in_place() {
+        let r = Redactor::new(["hunter2".to_string(), "a b".to_string()]);
+        let mut data = b"\x00\x01user=me&pw=hunter2\r\nq=a%sb hunter2".to_vec();
+        let len = data.len();
+        assert_eq!(r.bytes(&mut data), 3);
+        assert_eq!(data.len(), len, "lengths are kept");
+        let text = String::from_utf8_lossy(&data);
+        assert!(
+            !text.contains("hunter2") && !text.contains("a%sb"),
+            "{text}"
+        );
+        assert!(text.contains("pw=*******"), "{text}");
+        let mut none = b"nothing here".to_vec();
+        assert_eq!(r.bytes(&mut none), 0);
+        assert_eq!(none, b"nothing here");
+    }
 
     #[test]
     fn a_picture_is_painted_only_where_a_node_shows_a_secret() {

@@ -67,6 +67,10 @@ pub struct Run {
     /// The outcome of each `expect` check.
     pub expectations: Vec<ExpectationResult>,
     pub logcat: LogcatInfo,
+    /// The network capture of the run, when the device's emulator captured
+    /// one (`--capture-network`); absent when the network was not observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkInfo>,
     pub counters: Counters,
 }
 
@@ -429,6 +433,26 @@ pub struct LogcatInfo {
     /// Why the stream ended early, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended: Option<String>,
+}
+
+/// A network capture written during the run (docs/network.md).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct NetworkInfo {
+    /// `network.pcap`, or none when the capture could not be started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Run milliseconds when the capture was started.
+    pub started_ms: u64,
+    /// The host's wall clock at that moment, milliseconds since the Unix
+    /// epoch: the capture's packets carry host time, and this pair places
+    /// them on the run's time line.
+    pub started_unix_ms: i64,
+    /// Run milliseconds when it was ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_ms: Option<u64>,
+    /// Why the capture failed or is incomplete, if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What the run cost on the device.

@@ -97,6 +97,7 @@ fn errored(package: &str, detail: &str) -> AppEntry {
         finished: "2025-01-01T02:10:00Z".into(),
         end: AttemptEnd::DeviceLost,
         detail: Some(detail.into()),
+        reset: None,
     }];
     AppEntry {
         result: r,

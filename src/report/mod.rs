@@ -135,6 +135,11 @@ pub struct Attempt {
     pub end: AttemptEnd,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// How the device was made clean first, when the batch runs it (an
+    /// emulator it booted): `snapshot NAME`, or `reinstall` when there is
+    /// no snapshot and each run's clean install does it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<String>,
 }
 
 /// `apps/<pkg>/result.json`: one app of a batch, written once it is done.

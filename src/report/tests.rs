@@ -67,6 +67,7 @@ fn result(pkg: &str, status: AppStatus, retried: bool) -> AppResult {
         finished: "2026-12-02T08:01:00Z".into(),
         end,
         detail: None,
+        reset: None,
     };
     let mut attempts = Vec::new();
     if retried {

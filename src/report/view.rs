@@ -1034,6 +1034,7 @@ pub(super) mod fixture {
             finished: "2026-12-02T05:19:00Z".into(),
             end,
             detail: detail.map(str::to_string),
+            reset: None,
         }
     }
 
