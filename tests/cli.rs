@@ -10,8 +10,8 @@ fn consentry() -> Command {
 }
 
 const COMMANDS: &[&str] = &[
-    "validate", "run", "batch", "analyze", "devices", "sim", "simctl", "report", "history",
-    "parse", "match", "inspect",
+    "validate", "run", "batch", "emulator", "analyze", "devices", "sim", "simctl", "report",
+    "history", "parse", "match", "inspect",
 ];
 
 #[test]

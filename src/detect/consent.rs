@@ -6,6 +6,7 @@
 //! to the tap. Without a prompt, nothing was ever agreed to.
 
 use crate::category::Category;
+use crate::net::ContactKind;
 
 use super::facts::{self, Consent};
 use super::timeline::Dev;
@@ -200,11 +201,27 @@ pub(super) fn collect_before_consent(runs: &[&Analysed], pass: &str, ctx: &Conte
     o
 }
 
+/// What showed a third-party SDK at work.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// A process start or a log tag.
+    Device,
+    /// A contact with one of its domains in the network capture.
+    Network,
+}
+
 pub(super) fn share_without_consent(runs: &[&Analysed], pass: &str, ctx: &Context) -> Outcome {
     let mut o = Outcome::new(Category::ShareWithoutConsent, pass);
-    o.not_covered.push(
-        "network traffic was not captured: what an SDK sends from the app's own process is not seen".into(),
-    );
+    let captured = runs.iter().any(|a| matches!(a.loaded.capture, Some(Ok(_))));
+    if captured {
+        o.not_covered.push(
+            "the capture shows DNS, TLS server names and plain-HTTP hosts: QUIC, DNS over HTTPS or TLS, encrypted ClientHellos and traffic inside a VPN are not seen".into(),
+        );
+    } else {
+        o.not_covered.push(
+            "the network was not observed (no capture: run on an emulator with --capture-network): what an SDK sends from the app's own process is not seen".into(),
+        );
+    }
     let mut started = false;
     for a in runs {
         let pkg = &a.loaded.run.app.package;
@@ -212,13 +229,14 @@ pub(super) fn share_without_consent(runs: &[&Analysed], pass: &str, ctx: &Contex
         let tl = &a.timeline;
         started |= tl.starts.iter().any(|s| s.process == *pkg);
         let c = facts::consent(a, &ctx.wording);
-        let mut seen: Vec<(Dev, String, Pointer)> = Vec::new();
+        let mut seen: Vec<(Dev, String, Pointer, Via)> = Vec::new();
         for s in &tl.starts {
             if let Some(sdk) = ctx.sdks.by_process(pkg, &s.process, s.component.as_deref()) {
                 seen.push((
                     s.dev,
                     format!("{} (process {})", sdk.name, s.process),
                     a.at(&s.source),
+                    Via::Device,
                 ));
             }
         }
@@ -243,38 +261,90 @@ pub(super) fn share_without_consent(runs: &[&Analysed], pass: &str, ctx: &Contex
                     line: Some(rec.line),
                     quote: Some(format!("{}: {}", rec.tag, rec.message)),
                 },
+                Via::Device,
             ));
         }
+        if let Some(Ok(cap)) = &a.loaded.capture {
+            for (dev, i) in &tl.contacts {
+                let Some(contact) = cap.contacts.get(*i) else {
+                    continue;
+                };
+                // An answer repeats its query's name.
+                if contact.kind == ContactKind::DnsAnswer {
+                    continue;
+                }
+                let Some(sdk) = ctx.sdks.by_domain(&contact.domain) else {
+                    continue;
+                };
+                seen.push((
+                    *dev,
+                    format!("{} ({})", sdk.name, contact.domain),
+                    Pointer {
+                        run: a.loaded.name.clone(),
+                        step: None,
+                        t_ms: None,
+                        file: a.loaded.run.network.as_ref().and_then(|n| n.file.clone()),
+                        line: Some(contact.packet),
+                        quote: Some(contact.describe()),
+                    },
+                    Via::Network,
+                ));
+            }
+        }
         seen.sort_by_key(|x| x.0);
-        for (rule, ph, words) in [
+        for (rule, ph, via, what) in [
             (
                 "share.sdk-before-consent",
                 Phase::BeforeConsent,
-                "before consent",
+                Via::Device,
+                "third-party SDK running before consent",
             ),
             (
                 "share.sdk-after-refusal",
                 Phase::AfterRefusal,
-                "after the refusal",
+                Via::Device,
+                "third-party SDK running after the refusal",
+            ),
+            (
+                "share.network-before-consent",
+                Phase::BeforeConsent,
+                Via::Network,
+                "third-party SDK server contacted before consent",
+            ),
+            (
+                "share.network-after-refusal",
+                Phase::AfterRefusal,
+                Via::Network,
+                "third-party SDK server contacted after the refusal",
             ),
         ] {
-            let hits: Vec<&(Dev, String, Pointer)> =
-                seen.iter().filter(|x| phase(&c, x.0) == ph).collect();
+            let hits: Vec<&(Dev, String, Pointer, Via)> = seen
+                .iter()
+                .filter(|x| x.3 == via && phase(&c, x.0) == ph)
+                .collect();
             if hits.is_empty() {
                 continue;
             }
-            let mut names: Vec<&str> = Vec::new();
+            let mut names: Vec<String> = Vec::new();
             for h in &hits {
-                if !names.contains(&h.1.as_str()) {
-                    names.push(&h.1);
+                let name = match (via, h.2.quote.as_deref()) {
+                    // The network's evidence quotes the domain and its time.
+                    (Via::Network, Some(q)) => {
+                        format!("{} at {}", h.1, q.split(" UTC").next().unwrap_or(q))
+                    }
+                    _ => h.1.clone(),
+                };
+                if !names.contains(&name) {
+                    names.push(name);
                 }
             }
+            names.truncate(MAX_POINTERS);
             o.findings.push(
                 ctx.finding(
                     rule,
                     pass,
                     format!(
-                        "third-party SDK running {words}: {}{}",
+                        "{what}: {}{}",
                         names.join(", "),
                         if c.shown {
                             ""

@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::android::{appops, exit_info, logcat, package, uiautomator};
 use crate::evidence::{self, Run, SnapshotRecord};
+use crate::net;
 
 /// Why a run directory could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,9 @@ pub struct LoadedRun {
     pub trees: BTreeMap<String, uiautomator::UiTree>,
     /// Files `run.json` names that could not be read, with why.
     pub missing: Vec<String>,
+    /// The run's network capture, read: none when the network was not
+    /// captured, an error when the file could not be read or parsed.
+    pub capture: Option<Result<net::Capture, String>>,
 }
 
 impl LoadedRun {
@@ -205,6 +209,19 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, LoadError> {
             }
         }
     }
+    let capture = run
+        .network
+        .as_ref()
+        .and_then(|n| n.file.as_deref())
+        .map(|rel| {
+            let p = inside(dir, rel)
+                .ok_or_else(|| format!("{rel}: outside the run directory, not read"))?;
+            let bytes = std::fs::read(&p).map_err(|e| format!("{rel}: {e}"))?;
+            net::read_capture(&bytes).map_err(|e| format!("{rel}: {e}"))
+        });
+    if let Some(Err(e)) = &capture {
+        missing.push(e.clone());
+    }
     Ok(LoadedRun {
         dir: dir.to_path_buf(),
         name,
@@ -213,6 +230,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, LoadError> {
         snapshots,
         trees,
         missing,
+        capture,
     })
 }
 

@@ -22,6 +22,8 @@ use crate::evidence::{
 use crate::verdict::{self, Verdict};
 
 const PKG: &str = "com.example.app";
+/// The host's clock when a test run's capture started (ms since the epoch).
+const UNIX0: i64 = 1_768_471_200_000;
 const UID: u32 = 10102;
 
 fn base_run(pass: &str, checks: &[&str]) -> Run {
@@ -62,6 +64,7 @@ struct B {
     snapshots: Vec<(SnapshotRecord, String)>,
     trees: BTreeMap<String, String>,
     name: String,
+    capture: Option<crate::net::Capture>,
 }
 
 impl B {
@@ -73,6 +76,7 @@ impl B {
             snapshots: Vec::new(),
             trees: BTreeMap::new(),
             name: format!("{pass}-run"),
+            capture: None,
         }
     }
 
@@ -84,6 +88,36 @@ impl B {
 
     fn sys(self, t: f64, tag: &str, msg: &str) -> Self {
         self.line(t, 1000, tag, msg)
+    }
+
+    /// A network contact at run time `t` (the run's capture started at run
+    /// time 0, at host time [`UNIX0`]).
+    fn contact(mut self, t: f64, kind: crate::net::ContactKind, domain: &str) -> Self {
+        self.run.network = Some(crate::evidence::NetworkInfo {
+            file: Some("network.pcap".into()),
+            started_ms: 0,
+            started_unix_ms: UNIX0,
+            ended_ms: None,
+            error: None,
+        });
+        let cap = self.capture.get_or_insert_with(|| crate::net::Capture {
+            contacts: Vec::new(),
+            packets: 0,
+            undecoded: 0,
+        });
+        cap.packets += 1;
+        let packet = cap.packets;
+        cap.contacts.push(crate::net::Contact {
+            unix_us: (UNIX0 + (t * 1000.0).round() as i64) * 1000,
+            packet,
+            kind,
+            domain: domain.into(),
+            addresses: Vec::new(),
+            aliases: Vec::new(),
+            src: "10.0.2.15:40000".parse().unwrap(),
+            dst: "203.0.113.7:443".parse().unwrap(),
+        });
+        self
     }
 
     fn mark(mut self, t: f64, name: &str) -> Self {
@@ -296,6 +330,7 @@ impl B {
             snapshots,
             trees,
             missing: Vec::new(),
+            capture: self.capture.map(Ok),
         })
     }
 }
@@ -594,6 +629,83 @@ fn an_sdk_process_before_consent_is_sharing() {
         summary.contains("network"),
         "a pass names what it cannot see: {summary}"
     );
+}
+
+#[test]
+fn a_third_party_sdk_server_contacted_before_consent_is_sharing() {
+    use crate::net::ContactKind::{DnsAnswer, DnsQuery, TlsSni};
+    let c = Category::ShareWithoutConsent;
+    let early = agreeing("granted", &[c])
+        .contact(0.5, DnsQuery, "ulogs.umeng.com")
+        .contact(0.55, DnsAnswer, "ulogs.umeng.com")
+        .contact(0.6, TlsSni, "ulogs.umeng.com")
+        .contact(0.7, TlsSni, "api.example.com")
+        .build();
+    let cx = ctx(None);
+    let outcomes = judge(&[early], &cx);
+    let v = verdict::decide(PKG, None, vec![], &outcomes);
+    let cv = v.get(c).unwrap();
+    assert_eq!(cv.verdict, Verdict::Violation, "{}", cv.summary);
+    let f = &cv.findings[0];
+    assert_eq!(f.rule, "share.network-before-consent");
+    assert!(f.summary.contains("ulogs.umeng.com"), "{}", f.summary);
+    assert!(!f.summary.contains("api.example.com"), "{}", f.summary);
+    // The query and the server name; the answer repeats the query.
+    assert_eq!(f.evidence.len(), 2, "{:?}", f.evidence);
+    assert_eq!(f.evidence[0].file.as_deref(), Some("network.pcap"));
+    assert_eq!(f.evidence[0].line, Some(1));
+    assert!(
+        f.evidence[1]
+            .quote
+            .as_deref()
+            .is_some_and(|q| q.contains("ulogs.umeng.com") && q.contains("UTC")),
+        "{:?}",
+        f.evidence[1]
+    );
+    assert!(
+        cv.not_covered.iter().any(|n| n.contains("QUIC")),
+        "{:?}",
+        cv.not_covered
+    );
+    // After "Agree" (3.3 s): a note, not a finding.
+    let late = agreeing("granted", &[c])
+        .contact(3.5, TlsSni, "stats.jpush.cn")
+        .build();
+    let outcomes = judge(&[late], &cx);
+    let v = verdict::decide(PKG, None, vec![], &outcomes);
+    let cv = v.get(c).unwrap();
+    assert_eq!(cv.verdict, Verdict::Pass, "{}", cv.summary);
+    assert!(
+        cv.notes
+            .iter()
+            .any(|n| n.contains("stats.jpush.cn") && n.contains("after consent")),
+        "{:?}",
+        cv.notes
+    );
+    // Without a capture the verdict says the network was not observed.
+    let none = agreeing("granted", &[c]).build();
+    let (v, summary, _) = verdict_of(vec![none], c, None);
+    assert_eq!(v, Verdict::Pass);
+    assert!(summary.contains("network was not observed"), "{summary}");
+}
+
+#[test]
+fn a_contact_after_the_refusal_is_sharing_too() {
+    use crate::net::ContactKind::HttpHost;
+    let c = Category::ShareWithoutConsent;
+    let refused = B::new("granted", &[c])
+        .launch(0.0)
+        .screen(1.0, "mark-first-screen", CONSENT)
+        .mark(2.0, "consent-shown")
+        .screen(2.0, "mark-consent-shown", CONSENT)
+        .step(3.0, 3.2, "tapOn", "tapOn role refuse")
+        .mark(3.3, "consent-refused")
+        .screen(3.3, "mark-consent-refused", HOME)
+        .contact(5.0, HttpHost, "alog.umeng.com")
+        .build();
+    let (v, summary, rules) = verdict_of(vec![refused], c, None);
+    assert_eq!(v, Verdict::Violation, "{summary}");
+    assert_eq!(rules, vec!["share.network-after-refusal".to_string()]);
 }
 
 #[test]

@@ -226,6 +226,9 @@ pub struct Timeline {
     pub leaves: Vec<StepAt>,
     /// App-op entries that could not be placed (no mark to anchor them).
     pub unplaced_accesses: usize,
+    /// The network contacts of the capture, placed: (device time, index
+    /// into the capture's contacts).
+    pub contacts: Vec<(Dev, usize)>,
 }
 
 impl Timeline {
@@ -300,6 +303,18 @@ pub fn build(run: &LoadedRun) -> Timeline {
     }
     t.clock = Clock::new(anchors, r.time_scale.unwrap_or(1.0));
     let dev_of = |t_ms: u64| t.clock.as_ref().map(|c| c.dev(t_ms));
+
+    // Network contacts: packets carry the host's clock, which the capture's
+    // start ties to the run's milliseconds.
+    if let (Some(n), Some(Ok(cap))) = (&r.network, &run.capture) {
+        for (i, c) in cap.contacts.iter().enumerate() {
+            let host_ms = c.unix_us.div_euclid(1000) - n.started_unix_ms;
+            let t_ms = u64::try_from(host_ms.saturating_add_unsigned(n.started_ms)).unwrap_or(0);
+            if let Some(dev) = dev_of(t_ms) {
+                t.contacts.push((dev, i));
+            }
+        }
+    }
 
     // Logcat events.
     for rec in &run.log {
