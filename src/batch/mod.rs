@@ -487,31 +487,36 @@ async fn attempt(
 ) -> Done {
     let started = crate::engine::now_rfc3339();
     let clock = Instant::now();
+    // A clean device for each app (its snapshot, where it has one), before
+    // losses are counted: a reset may take the device out of adb a while.
+    let reset: Result<Option<String>, String> = match &device.host {
+        Some(host) => {
+            progress.step(&device.id.1, &job.app.key(), "resetting the emulator");
+            host.reset().await.map(|r| match r {
+                Reset::Snapshot(name) => Some(format!("snapshot {name}")),
+                Reset::Reinstall => Some("reinstall".into()),
+            })
+        }
+        None => Ok(None),
+    };
+    if device.host.is_some() && reset.is_ok() {
+        // The reset may have taken the device out of adb: count from when
+        // the monitor sees it back, not from its last poll.
+        let mut seen = states.clone();
+        let _ = tokio::time::timeout(
+            Duration::from_secs(15),
+            seen.wait_for(|s| s.online(&device.id)),
+        )
+        .await;
+    }
     let losses = states.borrow().losses(&device.id);
-    let reset = std::sync::Mutex::new(None::<String>);
     let work = async {
         let key = job.app.key();
         let Some(out) = b.dir.attempt_dir(&key, number) else {
             return Ended::Failed(format!("`{key}` cannot name a directory"));
         };
-        if let Some(host) = &device.host {
-            // A clean device for each app: its snapshot, where it has one.
-            match host.reset().await {
-                Ok(Reset::Snapshot(name)) => {
-                    progress.step(&device.id.1, &key, &format!("snapshot {name} loaded"));
-                    *reset
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some(format!("snapshot {name}"));
-                }
-                Ok(Reset::Reinstall) => {
-                    *reset
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some("reinstall".into());
-                }
-                Err(e) => return Ended::Lost(format!("resetting the emulator: {e}")),
-            }
+        if let Err(e) = &reset {
+            return Ended::Lost(format!("resetting the emulator: {e}"));
         }
         let mut package = job.app.package.clone();
         if package.is_empty() {
@@ -627,9 +632,7 @@ async fn attempt(
         ended,
         started,
         elapsed: clock.elapsed(),
-        reset: reset
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        reset: reset.ok().flatten(),
     }
 }
 

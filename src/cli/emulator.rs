@@ -106,6 +106,7 @@ impl AvdArgs {
             timeouts,
             work,
             capture,
+            read_only: false,
         })
     }
 }

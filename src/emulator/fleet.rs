@@ -34,6 +34,8 @@ struct Slot {
     /// The batch said it lost the device.
     lost: AtomicBool,
     reboots: AtomicU32,
+    /// Booted [`MAX_REBOOTS`] times already: left out.
+    given_up: AtomicBool,
 }
 
 struct Inner {
@@ -76,7 +78,7 @@ impl Fleet {
     /// tried twice, and waits for all of them; if one cannot boot, the
     /// others are stopped and the error is returned.
     pub async fn boot(
-        spec: Spec,
+        mut spec: Spec,
         n: usize,
         from_port: u16,
         notes: Arc<dyn Fn(&str) + Send + Sync>,
@@ -91,6 +93,7 @@ impl Fleet {
                     .collect()
             })
             .unwrap_or_default();
+        spec.read_only = n > 1;
         let mut ports = Vec::new();
         let mut from = from_port;
         for _ in 0..n {
@@ -148,6 +151,7 @@ impl Fleet {
                     instance: Mutex::new(inst),
                     lost: AtomicBool::new(false),
                     reboots: AtomicU32::new(0),
+                    given_up: AtomicBool::new(false),
                 })
                 .collect(),
             spec,
@@ -266,10 +270,14 @@ async fn supervise(inner: Arc<Inner>) {
             return;
         }
         for s in &inner.slots {
+            if s.given_up.load(Ordering::SeqCst) {
+                continue;
+            }
             let mut guard = s.instance.lock().await;
             let why = match guard.as_mut() {
                 Some(inst) => broken(&inner, s, inst).await,
-                None => None,
+                // A reset or a reboot that failed left it stopped.
+                None => Some("it is not running".to_string()),
             };
             let Some(why) = why else { continue };
             if let Some(old) = guard.take() {
@@ -278,6 +286,7 @@ async fn supervise(inner: Arc<Inner>) {
             }
             let n = s.reboots.fetch_add(1, Ordering::SeqCst) + 1;
             if n > MAX_REBOOTS {
+                s.given_up.store(true, Ordering::SeqCst);
                 (inner.notes)(&format!(
                     "{}: {why}; booted {MAX_REBOOTS} times already, it is left out",
                     s.serial
@@ -338,6 +347,21 @@ impl DeviceHost for Host {
             };
             let s = self.slot();
             let mut guard = s.instance.lock().await;
+            if self.inner.spec.read_only {
+                // A read-only instance cannot load a snapshot: boot it again
+                // from the snapshot (`-snapshot NAME`).
+                if let Some(old) = guard.take() {
+                    old.stop(STOP_GRACE).await;
+                }
+                let inst = Instance::boot(&self.inner.spec, s.port, true)
+                    .await
+                    .map_err(|e| format!("booting again from snapshot `{name}`: {e}"))?;
+                if let Some(d) = &self.inner.state_dir {
+                    let _ = state::write(d, &record(&self.inner, &inst));
+                }
+                *guard = Some(inst);
+                return Ok(Reset::Snapshot(name));
+            }
             let Some(inst) = guard.as_mut() else {
                 return Err(format!("{} is not running", s.serial));
             };

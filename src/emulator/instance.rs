@@ -39,6 +39,11 @@ pub struct Spec {
     pub work: PathBuf,
     /// Boot with `-tcpdump` and split the capture per run.
     pub capture: bool,
+    /// `-read-only`, so that the AVD can run several times at once. The
+    /// emulator then refuses console snapshot loads (its console answers
+    /// `KO: Snapshot load is disabled because "-read-only" was
+    /// specified`), so a reset boots the instance again from the snapshot.
+    pub read_only: bool,
 }
 
 impl std::fmt::Debug for Spec {
@@ -47,6 +52,7 @@ impl std::fmt::Debug for Spec {
             .field("avd", &self.avd)
             .field("snapshot", &self.snapshot)
             .field("capture", &self.capture)
+            .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
 }
@@ -78,12 +84,14 @@ pub fn arguments(spec: &Spec, port: u16, tcpdump: Option<&Path>) -> Vec<String> 
         "-no-window",
         "-no-audio",
         "-no-boot-anim",
-        "-read-only",
         "-no-snapshot-save",
     ]
     .iter()
     .map(|s| (*s).to_string())
     .collect();
+    if spec.read_only {
+        args.push("-read-only".into());
+    }
     if let Some(s) = &spec.snapshot {
         args.extend(["-snapshot".into(), s.clone()]);
     }
