@@ -17,6 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Adb;
+use common::batch::{Finished, list, verdicts_of};
 use common::expected::{expected, mismatches};
 use consentry::report::{self, AppStatus, AttemptEnd, Report};
 use consentry::sim::runner::{self, RunningSim, SimOptions};
@@ -116,35 +117,9 @@ const PART: [&str; 7] = [
     "com.example.sdkearly",
 ];
 
-struct Finished {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 /// Waits for a child within [`LIMIT`], killing it on the way out.
-fn wait(mut child: Child) -> Finished {
-    let start = Instant::now();
-    loop {
-        match child.try_wait().expect("wait") {
-            Some(_) => break,
-            None if start.elapsed() > LIMIT => {
-                let _ = child.kill();
-                let out = child.wait_with_output().expect("output");
-                panic!(
-                    "the batch did not finish within {LIMIT:?}\n{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            None => std::thread::sleep(Duration::from_millis(200)),
-        }
-    }
-    let out = child.wait_with_output().expect("output");
-    Finished {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+fn wait(child: Child) -> Finished {
+    common::batch::wait(child, LIMIT)
 }
 
 /// Waits until the batch in `dir` has finished `n` apps (its index).
@@ -160,31 +135,8 @@ async fn until_finished(dir: &Path, n: usize, child: &mut Child) {
     }
 }
 
-fn verdicts_of(r: &Report) -> BTreeMap<String, AppVerdicts> {
-    r.apps
-        .iter()
-        .filter_map(|a| a.verdicts.clone().map(|v| (a.package().to_string(), v)))
-        .collect()
-}
-
 fn all_apps() -> Vec<String> {
     expected().verdicts.keys().cloned().collect()
-}
-
-/// A list of some fixture apps, with their types.
-fn list(dir: &Path, apps: &[&str]) -> PathBuf {
-    use std::fmt::Write as _;
-    let exp = expected();
-    let mut text = String::from("kind: app-list\nversion: 1\napps:\n");
-    for a in apps {
-        let _ = writeln!(text, "  - package: {a}");
-        if let Some(Some(t)) = exp.types.get(*a) {
-            let _ = writeln!(text, "    app_type: {t}");
-        }
-    }
-    let path = dir.join("apps.yaml");
-    std::fs::write(&path, text).expect("list written");
-    path
 }
 
 #[test]

@@ -12,15 +12,15 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Adb;
-use common::expected::{expected, mismatches};
-use consentry::report::{self, AppStatus, AttemptEnd, Report};
-use consentry::verdict::{AppVerdicts, Verdict};
+use common::batch::{Finished, verdicts_of};
+use common::expected::mismatches;
+use consentry::report::{self, AppStatus, AttemptEnd};
+use consentry::verdict::Verdict;
 
 const TIME_SCALE: &str = "60";
 /// No command here may take longer: a hang fails instead of blocking CI.
@@ -111,7 +111,7 @@ impl Lab {
         extra: &[&str],
     ) -> (Child, PathBuf) {
         let out = self.path(&format!("batch-{avd}"));
-        let list = self.list(apps);
+        let list = common::batch::list(self.root.path(), apps);
         let child = self
             .consentry(&[
                 "batch",
@@ -129,21 +129,6 @@ impl Lab {
             .spawn()
             .expect("batch starts");
         (child, out)
-    }
-
-    fn list(&self, apps: &[&str]) -> PathBuf {
-        use std::fmt::Write as _;
-        let exp = expected();
-        let mut text = String::from("kind: app-list\nversion: 1\napps:\n");
-        for a in apps {
-            let _ = writeln!(text, "  - package: {a}");
-            if let Some(Some(t)) = exp.types.get(*a) {
-                let _ = writeln!(text, "    app_type: {t}");
-            }
-        }
-        let path = self.path("apps.yaml");
-        std::fs::write(&path, text).expect("list written");
-        path
     }
 
     /// The state records of running instances.
@@ -195,46 +180,13 @@ fn assert_none_left(avd: &str) {
     );
 }
 
-struct Finished {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 /// Waits for a child within [`LIMIT`], killing it on the way out.
-fn wait(mut child: Child) -> Finished {
-    let start = Instant::now();
-    loop {
-        match child.try_wait().expect("wait") {
-            Some(_) => break,
-            None if start.elapsed() > LIMIT => {
-                let _ = child.kill();
-                let out = child.wait_with_output().expect("output");
-                panic!(
-                    "the command did not finish within {LIMIT:?}\n{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            None => std::thread::sleep(Duration::from_millis(200)),
-        }
-    }
-    let out = child.wait_with_output().expect("output");
-    Finished {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+fn wait(child: Child) -> Finished {
+    common::batch::wait(child, LIMIT)
 }
 
 fn run(mut c: Command) -> Finished {
     wait(c.spawn().expect("starts"))
-}
-
-fn verdicts_of(r: &Report) -> BTreeMap<String, AppVerdicts> {
-    r.apps
-        .iter()
-        .filter_map(|a| a.verdicts.clone().map(|v| (a.package().to_string(), v)))
-        .collect()
 }
 
 /// Waits until some app of the batch in `out` has started an attempt.

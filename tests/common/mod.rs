@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod batch;
 pub mod expected;
 pub mod scenario;
 pub mod synth;
