@@ -222,10 +222,28 @@ impl History {
         self.conn
             .pragma_update(None, "foreign_keys", true)
             .map_err(self.sql("turning foreign keys on"))?;
-        let mode: String = self
-            .conn
-            .pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))
-            .map_err(self.sql("setting the journal mode to wal"))?;
+        // Switching to WAL takes an exclusive lock, and SQLite answers
+        // "database is locked" at once, without the busy handler, while
+        // another process is creating or switching the same file: retry
+        // within the busy timeout. (WAL persists: once set, this is a read.)
+        let started = std::time::Instant::now();
+        let mode: String = loop {
+            match self
+                .conn
+                .pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))
+            {
+                Ok(m) => break m,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if matches!(
+                        e.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(self.sql("setting the journal mode to wal")(e)),
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(
                 "{}: journal mode is {mode}, not wal: concurrent writers will wait longer",
