@@ -219,6 +219,30 @@ fn signal(pid: u32, sig: &str) {
     assert!(ok, "kill {sig} {pid}");
 }
 
+/// Sends `sig` to a running instance of the lab's batch and returns its
+/// record. An instance between the two boots of a reset has the record of
+/// a process already gone: the first one alive is taken.
+fn signal_an_instance(lab: &Lab, sig: &str) -> consentry::emulator::state::Record {
+    let start = Instant::now();
+    loop {
+        let hit = lab.records().into_iter().find(|r| {
+            Command::new("kill")
+                .args([sig, &r.pid.to_string()])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+        if let Some(r) = hit {
+            return r;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no live instance to signal"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_from_an_avd_captures_the_network_resets_by_snapshot_and_leaves_nothing_running() {
     let _one = ONE_AT_A_TIME.lock().await;
@@ -379,27 +403,7 @@ async fn an_emulator_killed_mid_batch_is_booted_again_and_its_app_retried() {
     // from the snapshot.
     let (mut child, out) = lab.batch("Lab_dies", 2, &apps, 5574, &["--snapshot", "default_boot"]);
     until_started(&out, &mut child);
-    // An instance between two boots of a reset has a record of a process
-    // already gone: kill the first one that is alive.
-    let start = Instant::now();
-    let victim = loop {
-        let hit = lab.records().into_iter().find(|r| {
-            Command::new("kill")
-                .args(["-KILL", &r.pid.to_string()])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        });
-        if let Some(r) = hit {
-            break r;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no live instance to kill"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let victim = &victim;
+    let victim = &signal_an_instance(&lab, "-KILL");
     let done = wait(child);
     assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
     assert!(
